@@ -1,0 +1,1 @@
+//! Scenarios as data: context, cgroup definitions, steps and ops, cpuset specs, executors, canned catalog.
