@@ -8,6 +8,7 @@ mod evaluate;
 mod fixture;
 mod math;
 mod measure;
+mod render;
 mod result;
 mod stats;
 
@@ -16,5 +17,6 @@ pub use config::{
     DEFAULT_MAX_SPREAD_PCT_RELEASE,
 };
 pub use error::AssertError;
+pub use render::ReportHeader;
 pub use result::{AssertDetail, AssertResult, DetailKind};
 pub use stats::{CgroupStats, ScenarioStats};
