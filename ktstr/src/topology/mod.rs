@@ -16,8 +16,15 @@
 
 mod cpuset;
 mod error;
+#[cfg(test)]
+mod fake_sysfs;
+mod llc_groups;
+mod shape;
 mod spec;
+mod sysfs;
+mod test_topology;
 
 pub use cpuset::{format_cpu_list, parse_cpu_list, CpuSet};
 pub use error::TopologyError;
 pub use spec::Topology;
+pub use test_topology::{LlcInfo, TestTopology};
