@@ -8,3 +8,5 @@ pub mod cgroup;
 pub mod scenario;
 pub mod topology;
 pub mod workload;
+
+pub mod prelude;

@@ -1,3 +1,14 @@
-//! Host integration tests: one binary, one module per area.
+//! Host integration tests: real forked workers; cgroups through the in-memory double or the host's cgroup2.
 
+mod checks;
 mod topology;
+mod scenario;
+
+use std::sync::{Mutex, MutexGuard};
+
+/// Serialises tests that fork busy workers: on a small machine, concurrent tests' workers would
+/// steal each other's CPU time and distort what the checks measure.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,58 @@
+//! Basic canned scenarios: steady cgroups with fixed shapes.
+
+use crate::assert::AssertResult;
+use crate::scenario::{execute_defs, AffinityIntent, CgroupDef, CpusetSpec, Ctx, Work};
+use crate::workload::{SchedPolicy, WorkType};
+
+pub fn steady(ctx: &Ctx) -> anyhow::Result<AssertResult> {
+    execute_defs(ctx, vec![CgroupDef::named("cg_0").swappable(true), CgroupDef::named("cg_1").swappable(true)])
+}
+
+pub fn steady_llc(ctx: &Ctx) -> anyhow::Result<AssertResult> {
+    if ctx.topo.num_llcs() < 2 {
+        return Ok(AssertResult::skip(format!(
+            "steady_llc needs at least 2 LLCs; this topology has {}",
+            ctx.topo.num_llcs()
+        )));
+    }
+    execute_defs(
+        ctx,
+        vec![
+            CgroupDef::named("cg_0").with_cpuset(CpusetSpec::llc(0)),
+            CgroupDef::named("cg_1").with_cpuset(CpusetSpec::llc(1)),
+        ],
+    )
+}
+
+pub fn oversubscribed(ctx: &Ctx) -> anyhow::Result<AssertResult> {
+    let def = |name: &'static str| CgroupDef::named(name).work(Work::new(WorkType::Mixed).workers(16));
+    execute_defs(ctx, vec![def("cg_0"), def("cg_1")])
+}
+
+pub fn affinity_pinned(ctx: &Ctx) -> anyhow::Result<AssertResult> {
+    let pair: Vec<usize> = ctx.topo.usable_cpus().iter().take(2).collect();
+    let def = |name: &'static str| CgroupDef::named(name).affinity(AffinityIntent::exact(pair.clone()));
+    execute_defs(ctx, vec![def("cg_0"), def("cg_1")])
+}
+
+pub fn mixed_workloads(ctx: &Ctx) -> anyhow::Result<AssertResult> {
+    execute_defs(
+        ctx,
+        vec![
+            CgroupDef::named("heavy").work_type(WorkType::SpinWait),
+            CgroupDef::named("bursty").work_type(WorkType::bursty(50, 100)),
+            CgroupDef::named("io").work(Work::new(WorkType::IoSync).workers(2)),
+        ],
+    )
+}
+
+pub fn sched_policies(ctx: &Ctx) -> anyhow::Result<AssertResult> {
+    execute_defs(
+        ctx,
+        vec![
+            CgroupDef::named("normal").sched_policy(SchedPolicy::Normal),
+            CgroupDef::named("batch").sched_policy(SchedPolicy::Batch),
+            CgroupDef::named("idle").sched_policy(SchedPolicy::Idle),
+        ],
+    )
+}

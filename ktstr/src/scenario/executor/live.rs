@@ -1,0 +1,161 @@
+//! `LiveScope`: the cgroups and worker handles of one scope (the backdrop or a step) while it runs.
+
+use std::collections::BTreeMap;
+
+use crate::assert::{Assert, AssertResult};
+use crate::cgroup::{CgroupError, CgroupGroup, CgroupOps};
+use crate::topology::CpuSet;
+use crate::workload::{WorkerReport, WorkloadHandle};
+
+/// Pseudo-cgroup name under which workers left in the managed parent are judged.
+pub(crate) const HOST: &str = "<host>";
+
+/// One live cgroup: its cpuset, the CPUs its workers were ever allowed, and its workers.
+#[derive(Default)]
+pub(crate) struct LiveCgroup {
+    pub cpuset: Option<CpuSet>,
+    /// Union of every cpuset the cgroup had while it held workers; `None` once they ran unrestricted.
+    pub allowed: Option<CpuSet>,
+    pub handles: Vec<WorkloadHandle>,
+}
+
+impl LiveCgroup {
+    pub fn set_cpuset(&mut self, cpuset: Option<CpuSet>) {
+        self.allowed = match (&self.allowed, &cpuset) {
+            _ if self.handles.is_empty() => cpuset.clone(),
+            (Some(old), Some(new)) => Some(old.union(new)),
+            _ => None,
+        };
+        self.cpuset = cpuset;
+    }
+
+    /// Absorbs the workers of another cgroup moved into this one.
+    pub fn absorb(&mut self, other: LiveCgroup) {
+        if other.handles.is_empty() {
+            return;
+        }
+        self.allowed = match (&self.allowed, &other.allowed) {
+            (Some(a), Some(b)) => Some(a.union(b)),
+            _ => None,
+        };
+        self.handles.extend(other.handles);
+    }
+
+    /// Takes the workers (with the CPUs they were allowed), leaving the cgroup empty with its cpuset.
+    pub fn take_workers(&mut self) -> (Vec<WorkloadHandle>, Option<CpuSet>) {
+        let allowed = std::mem::replace(&mut self.allowed, self.cpuset.clone());
+        (std::mem::take(&mut self.handles), allowed)
+    }
+}
+
+/// The verdict over some stopped workers, and how many there were.
+pub(crate) struct Judged {
+    pub verdict: AssertResult,
+    pub workers: usize,
+}
+
+impl Default for Judged {
+    fn default() -> Self {
+        Judged {
+            verdict: AssertResult::pass(),
+            workers: 0,
+        }
+    }
+}
+
+impl Judged {
+    fn merge(self, other: Judged) -> Judged {
+        Judged {
+            verdict: self.verdict.merge(other.verdict),
+            workers: self.workers + other.workers,
+        }
+    }
+}
+
+/// The cgroups one scope created, removed in reverse order when the scope ends.
+pub(crate) struct LiveScope<'c> {
+    group: CgroupGroup<'c>,
+    pub cgroups: BTreeMap<String, LiveCgroup>,
+}
+
+impl<'c> LiveScope<'c> {
+    pub fn new(ops: &'c dyn CgroupOps) -> Self {
+        let mut cgroups = BTreeMap::new();
+        cgroups.insert(HOST.to_string(), LiveCgroup::default());
+        LiveScope {
+            group: CgroupGroup::new(ops),
+            cgroups,
+        }
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.cgroups.contains_key(name)
+    }
+
+    /// Creates a cgroup (tracking implicit ancestors of a nested name too) and applies its cpuset.
+    pub fn create(&mut self, name: &str, cpuset: Option<CpuSet>) -> Result<(), CgroupError> {
+        let mut path = String::new();
+        for part in name.split('/') {
+            if !path.is_empty() {
+                path.push('/');
+            }
+            path.push_str(part);
+            if !self.group.contains(&path) {
+                self.group.add_cgroup_no_cpuset(&path)?;
+                self.cgroups.entry(path.clone()).or_default();
+            }
+        }
+        if let Some(cpus) = &cpuset {
+            self.group.ops().set_cpuset(name, cpus)?;
+        }
+        self.cgroups.entry(name.to_string()).or_default().set_cpuset(cpuset);
+        Ok(())
+    }
+
+    /// Stops and judges the workers of `name` and of every cgroup nested under it.
+    pub fn stop(&mut self, name: &str, assert: &Assert) -> Judged {
+        let nested = format!("{name}/");
+        let names: Vec<String> = self
+            .cgroups
+            .keys()
+            .filter(|k| *k == name || k.starts_with(&nested))
+            .cloned()
+            .collect();
+        self.judge_all(&names, assert)
+    }
+
+    /// Stops and judges `name` (and nested cgroups), then removes them.
+    pub fn remove(&mut self, name: &str, assert: &Assert) -> (Judged, Result<(), CgroupError>) {
+        let verdict = self.stop(name, assert);
+        let nested = format!("{name}/");
+        self.cgroups.retain(|k, _| k != name && !k.starts_with(&nested));
+        (verdict, self.group.remove(name))
+    }
+
+    /// Stops and judges every worker of the scope; the cgroups go when the scope drops.
+    pub fn teardown(&mut self, assert: &Assert) -> Judged {
+        let names: Vec<String> = self.cgroups.keys().cloned().collect();
+        self.judge_all(&names, assert)
+    }
+
+    fn judge_all(&mut self, names: &[String], assert: &Assert) -> Judged {
+        names.iter().rev().fold(Judged::default(), |acc, n| acc.merge(self.judge(n, assert)))
+    }
+
+    /// Stops the workers of one cgroup and checks their reports against its allowed CPUs.
+    fn judge(&mut self, name: &str, assert: &Assert) -> Judged {
+        let Some(live) = self.cgroups.get_mut(name) else {
+            return Judged::default();
+        };
+        let (handles, allowed) = live.take_workers();
+        if handles.is_empty() {
+            return Judged::default();
+        }
+        let reports: Vec<WorkerReport> = handles.into_iter().flat_map(WorkloadHandle::stop_and_collect).collect();
+        let allowed = if name == HOST { None } else { allowed };
+        Judged {
+            workers: reports.len(),
+            verdict: assert.assert_cgroup(&reports, allowed.as_ref()).with_cgroup_name(name),
+        }
+    }
+}

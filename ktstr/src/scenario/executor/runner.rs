@@ -1,0 +1,220 @@
+//! `Runner`: applies ops and cgroup definitions to the live backdrop and step scopes.
+
+use super::live::{Judged, LiveCgroup, LiveScope, HOST};
+use crate::assert::{Assert, AssertResult};
+use crate::scenario::plan::resolve_work;
+use crate::scenario::{AffinityIntent, CgroupDef, Ctx, Op, Scope, ScenarioError};
+use crate::topology::CpuSet;
+use crate::workload::{AffinityMode, WorkloadConfig, WorkloadHandle};
+
+/// The running scenario: the backdrop scope, the current step's scope, and the verdict so far.
+pub(crate) struct Runner<'x, 'c> {
+    pub ctx: &'x Ctx<'c>,
+    pub assert: Assert,
+    pub backdrop: LiveScope<'c>,
+    pub step: Option<LiveScope<'c>>,
+    pub verdict: AssertResult,
+    pub workers_judged: usize,
+}
+
+impl<'x, 'c> Runner<'x, 'c> {
+    pub fn new(ctx: &'x Ctx<'c>, assert: Assert) -> Self {
+        Runner {
+            ctx,
+            assert,
+            backdrop: LiveScope::new(ctx.cgroups),
+            step: None,
+            verdict: AssertResult::pass(),
+            workers_judged: 0,
+        }
+    }
+
+    fn scope_mut(&mut self, scope: Scope) -> &mut LiveScope<'c> {
+        match (scope, self.step.as_mut()) {
+            (Scope::Step(_), Some(step)) => step,
+            _ => &mut self.backdrop,
+        }
+    }
+
+    /// The scope holding `name`: the step's first, then the backdrop.
+    fn owner(&mut self, name: &str) -> &mut LiveScope<'c> {
+        match self.step.as_mut() {
+            Some(step) if step.contains(name) => step,
+            _ => &mut self.backdrop,
+        }
+    }
+
+    fn live(&mut self, scope: Scope, op: &Op, name: &str) -> Result<&mut LiveCgroup, ScenarioError> {
+        self.owner(name)
+            .cgroups
+            .get_mut(name)
+            .ok_or_else(|| ScenarioError::UnknownCgroup {
+                scope,
+                op: op.label(),
+                name: name.to_string(),
+            })
+    }
+
+    fn record(&mut self, judged: Judged) {
+        self.workers_judged += judged.workers;
+        let so_far = std::mem::replace(&mut self.verdict, AssertResult::pass());
+        self.verdict = so_far.merge(judged.verdict);
+    }
+
+    /// Ends a scope: stops and judges its workers; its cgroups are removed as it drops.
+    pub fn end_scope(&mut self, mut scope: LiveScope<'c>) {
+        let judged = scope.teardown(&self.assert);
+        self.record(judged);
+    }
+
+    /// Creates the defs' cgroups, waits `ctx.settle`, forks every worker, then starts them all together.
+    pub fn setup_defs(&mut self, scope: Scope, defs: &[CgroupDef]) -> Result<(), ScenarioError> {
+        let ctx = self.ctx;
+        let mut spawned = Vec::new();
+        for def in defs {
+            let cpuset = def.cpuset.as_ref().map(|spec| spec.resolve(ctx.topo));
+            self.scope_mut(scope)
+                .create(&def.name, cpuset)
+                .map_err(|source| ScenarioError::Cgroup { scope, source })?;
+        }
+        if !defs.is_empty() && !ctx.settle.is_zero() {
+            std::thread::sleep(ctx.settle);
+        }
+        for def in defs {
+            for work in def.effective_works() {
+                let live = self.live(scope, &Op::add_cgroup(def.name.clone()), &def.name)?;
+                let cpuset = live.cpuset.clone();
+                let config = resolve_work(ctx, scope, &def.name, &work, cpuset.as_ref(), def.swappable)?;
+                spawned.push((def.name.to_string(), self.spawn_into(scope, &def.name, &config)?));
+            }
+        }
+        for (name, mut handle) in spawned {
+            handle.start();
+            self.scope_mut(scope)
+                .cgroups
+                .entry(name)
+                .or_default()
+                .handles
+                .push(handle);
+        }
+        Ok(())
+    }
+
+    /// Forks workers and moves them into `name` (not started).
+    fn spawn_into(&self, scope: Scope, name: &str, config: &WorkloadConfig) -> Result<WorkloadHandle, ScenarioError> {
+        let handle = WorkloadHandle::spawn(config).map_err(|source| ScenarioError::Workload {
+            scope,
+            name: name.to_string(),
+            source,
+        })?;
+        if name != HOST {
+            self.ctx
+                .cgroups
+                .move_tasks(name, &handle.worker_pids())
+                .map_err(|source| ScenarioError::Cgroup { scope, source })?;
+        }
+        Ok(handle)
+    }
+
+    pub fn apply_ops(&mut self, scope: Scope, ops: &[Op]) -> Result<(), ScenarioError> {
+        ops.iter().try_for_each(|op| self.apply(scope, op))
+    }
+
+    fn apply(&mut self, scope: Scope, op: &Op) -> Result<(), ScenarioError> {
+        let cgroup_err = |source| ScenarioError::Cgroup { scope, source };
+        match op {
+            Op::AddCgroup { name } => self.scope_mut(scope).create(name, None).map_err(cgroup_err),
+            Op::RemoveCgroup { cgroup } => {
+                let assert = self.assert.clone();
+                let (judged, removed) = self.owner(cgroup).remove(cgroup, &assert);
+                self.record(judged);
+                removed.map_err(cgroup_err)
+            }
+            Op::StopCgroup { cgroup } => {
+                self.live(scope, op, cgroup)?;
+                let assert = self.assert.clone();
+                let judged = self.owner(cgroup).stop(cgroup, &assert);
+                self.record(judged);
+                Ok(())
+            }
+            Op::SetCpuset { cgroup, cpus } => self.write_cpuset(scope, op, cgroup, Some(cpus.resolve(self.ctx.topo))),
+            Op::ClearCpuset { cgroup } => self.write_cpuset(scope, op, cgroup, None),
+            Op::SwapCpusets { a, b } => {
+                let ca = self.live(scope, op, a)?.cpuset.clone();
+                let cb = self.live(scope, op, b)?.cpuset.clone();
+                self.write_cpuset(scope, op, a, cb)?;
+                self.write_cpuset(scope, op, b, ca)
+            }
+            Op::Spawn { cgroup, work } => {
+                let cpuset = self.live(scope, op, cgroup)?.cpuset.clone();
+                let config = resolve_work(self.ctx, scope, cgroup, work, cpuset.as_ref(), false)?;
+                let mut handle = self.spawn_into(scope, cgroup, &config)?;
+                handle.start();
+                self.live(scope, op, cgroup)?.handles.push(handle);
+                Ok(())
+            }
+            Op::SpawnHost { work } => {
+                let config = resolve_work(self.ctx, scope, HOST, work, None, false)?;
+                let mut handle = self.spawn_into(scope, HOST, &config)?;
+                handle.start();
+                self.scope_mut(scope).cgroups.entry(HOST.to_string()).or_default().handles.push(handle);
+                Ok(())
+            }
+            Op::SetAffinity { cgroup, affinity } => self.set_affinity(scope, op, cgroup, affinity),
+            Op::MoveAllTasks { from, to } => self.move_all(scope, op, from, to),
+        }
+    }
+
+    fn write_cpuset(&mut self, scope: Scope, op: &Op, name: &str, cpus: Option<CpuSet>) -> Result<(), ScenarioError> {
+        let result = match &cpus {
+            Some(cpus) => self.ctx.cgroups.set_cpuset(name, cpus),
+            None => self.ctx.cgroups.clear_cpuset(name),
+        };
+        result.map_err(|source| ScenarioError::Cgroup { scope, source })?;
+        self.live(scope, op, name)?.set_cpuset(cpus);
+        Ok(())
+    }
+
+    fn set_affinity(&mut self, scope: Scope, op: &Op, name: &str, intent: &AffinityIntent) -> Result<(), ScenarioError> {
+        let topo = self.ctx.topo;
+        let live = self.live(scope, op, name)?;
+        let mode = intent
+            .resolve(live.cpuset.as_ref(), topo)
+            .map_err(|source| ScenarioError::Affinity {
+                scope,
+                name: name.to_string(),
+                source,
+            })?;
+        for handle in &mut live.handles {
+            for idx in 0..handle.len() {
+                let cpus = match &mode {
+                    AffinityMode::None => topo.all_cpus().clone(),
+                    AffinityMode::Fixed(cpus) => cpus.clone(),
+                    AffinityMode::SingleCpu(cpu) => std::iter::once(*cpu).collect(),
+                    AffinityMode::Random { from, count } => {
+                        let mut pool = from.to_vec();
+                        fastrand::shuffle(&mut pool);
+                        pool.into_iter().take(*count).collect()
+                    }
+                };
+                // A worker that already exited cannot take an affinity; its report will say how it ended.
+                let _ = handle.set_affinity(idx, &cpus);
+            }
+        }
+        Ok(())
+    }
+
+    fn move_all(&mut self, scope: Scope, op: &Op, from: &str, to: &str) -> Result<(), ScenarioError> {
+        self.live(scope, op, to)?;
+        let moved = std::mem::take(self.live(scope, op, from)?);
+        let cgroup_err = |source| ScenarioError::Cgroup { scope, source };
+        self.ctx.cgroups.clear_subtree_control(to).map_err(cgroup_err)?;
+        let pids: Vec<i32> = moved.handles.iter().flat_map(|h| h.worker_pids()).collect();
+        let result = self.ctx.cgroups.move_tasks(to, &pids).map_err(cgroup_err);
+        let source = self.live(scope, op, from)?;
+        source.cpuset = moved.cpuset.clone();
+        source.allowed = moved.cpuset.clone();
+        self.live(scope, op, to)?.absorb(moved);
+        result
+    }
+}

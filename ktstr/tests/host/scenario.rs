@@ -1,0 +1,188 @@
+//! The scenario engine end to end on the host: real forked workers, cgroups through the in-memory double.
+
+use std::time::Duration;
+
+use ktstr::cgroup::MemCgroups;
+use ktstr::prelude::*;
+use ktstr::scenario::{catalog, ScenarioError};
+
+fn topo() -> TestTopology {
+    TestTopology::from_topology(&"1n2l2c1t".parse::<Topology>().unwrap())
+}
+
+fn ctx<'a>(cgroups: &'a MemCgroups, topo: &'a TestTopology) -> Ctx<'a> {
+    Ctx::builder(cgroups, topo)
+        .duration(Duration::from_millis(600))
+        .workers_per_cgroup(2)
+        .build()
+}
+
+fn scenario_error(result: anyhow::Result<AssertResult>) -> ScenarioError {
+    match result {
+        Ok(r) => panic!("expected a ScenarioError, got a verdict: {r:?}"),
+        Err(e) => e.downcast::<ScenarioError>().expect("a ScenarioError"),
+    }
+}
+
+#[test]
+fn two_cgroups_pass_and_leave_no_cgroup_behind() {
+    let _serial = crate::serial();
+    let (cgroups, topo) = (MemCgroups::new(), topo());
+    let ctx = ctx(&cgroups, &topo);
+    let result = execute_defs(
+        &ctx,
+        vec![
+            CgroupDef::named("cg_0"),
+            CgroupDef::named("cg_1").with_cpuset(CpusetSpec::llc(1)),
+        ],
+    )
+    .unwrap();
+    assert!(result.passed, "{result:?}");
+    assert_eq!(result.stats.cgroups.len(), 2);
+    assert_eq!(result.stats.total_workers, 4);
+    assert!(result.stats.total_iterations > 0);
+    assert_eq!(cgroups.cpuset("cg_1").ok(), None, "cg_1 must be removed after the run");
+    assert!(cgroups.list().is_empty(), "left behind: {:?}", cgroups.list());
+}
+
+#[test]
+fn bad_declarations_are_typed_errors_naming_the_fix() {
+    let _serial = crate::serial();
+    let (cgroups, topo) = (MemCgroups::new(), topo());
+    let ctx = ctx(&cgroups, &topo);
+    let cases: Vec<(Vec<Step>, fn(&ScenarioError) -> bool, &str)> = vec![
+        (
+            vec![Step::with_defs(vec![CgroupDef::named("a").workers(0)], HoldSpec::FULL)],
+            |e| matches!(e, ScenarioError::ZeroWorkers { .. }),
+            "at least 1 worker",
+        ),
+        (
+            vec![Step::with_defs(vec![CgroupDef::named("a").with_cpuset(CpusetSpec::llc(7))], HoldSpec::FULL)],
+            |e| matches!(e, ScenarioError::Cpuset { source: ktstr::scenario::CpusetError::LlcOutOfRange { .. }, .. }),
+            "use a smaller index",
+        ),
+        (
+            vec![Step::with_defs(vec![CgroupDef::named("a").with_cpuset(CpusetSpec::exact([]))], HoldSpec::FULL)],
+            |e| matches!(e, ScenarioError::Cpuset { source: ktstr::scenario::CpusetError::EmptyExact, .. }),
+            "name at least one CPU",
+        ),
+        (
+            vec![Step::with_defs(vec![CgroupDef::named("a").with_cpuset(CpusetSpec::disjoint(0, 0))], HoldSpec::FULL)],
+            |e| matches!(e, ScenarioError::Cpuset { source: ktstr::scenario::CpusetError::ZeroPartitions, .. }),
+            "at least one partition",
+        ),
+        (
+            vec![Step::with_defs(
+                vec![CgroupDef::named("a")
+                    .with_cpuset(CpusetSpec::exact([0, 1]))
+                    .affinity(AffinityIntent::exact([2, 3]))],
+                HoldSpec::FULL,
+            )],
+            |e| matches!(e, ScenarioError::Affinity { .. }),
+            "pick CPUs inside the cpuset",
+        ),
+        (
+            vec![Step::with_defs(vec![CgroupDef::named("a")], HoldSpec::Fixed(Duration::ZERO))],
+            |e| matches!(e, ScenarioError::BadHold { .. }),
+            "positive duration",
+        ),
+        (
+            vec![Step::with_defs(vec![CgroupDef::named("a"), CgroupDef::named("a")], HoldSpec::FULL)],
+            |e| matches!(e, ScenarioError::DuplicateCgroup { .. }),
+            "unique name",
+        ),
+        (
+            vec![Step::new(vec![Op::stop_cgroup("ghost")], HoldSpec::FULL)],
+            |e| matches!(e, ScenarioError::UnknownCgroup { .. }),
+            "add it first",
+        ),
+    ];
+    for (steps, is_expected, fix) in cases {
+        let err = scenario_error(execute_steps(&ctx, steps));
+        assert!(is_expected(&err), "unexpected error: {err:?}");
+        assert!(err.to_string().contains(fix), "message {err} does not name the fix {fix:?}");
+    }
+    assert!(cgroups.log().is_empty(), "validation must reject before touching cgroups: {:?}", cgroups.log());
+}
+
+#[test]
+fn backdrop_cgroups_are_protected_from_steps() {
+    let _serial = crate::serial();
+    let (cgroups, topo) = (MemCgroups::new(), topo());
+    let ctx = ctx(&cgroups, &topo);
+    let backdrop = Backdrop::with_cgroups([CgroupDef::named("bg")]);
+    for op in [Op::remove_cgroup("bg"), Op::stop_cgroup("bg")] {
+        let err = scenario_error(execute_scenario(&ctx, &backdrop, vec![Step::new(vec![op], HoldSpec::FULL)]));
+        assert!(matches!(err, ScenarioError::BackdropProtected { .. }), "{err:?}");
+    }
+    let shadow = vec![Step::with_defs(vec![CgroupDef::named("bg")], HoldSpec::FULL)];
+    let err = scenario_error(execute_scenario(&ctx, &backdrop, shadow));
+    assert!(matches!(err, ScenarioError::ShadowsBackdrop { .. }), "{err:?}");
+}
+
+#[test]
+fn ops_change_cgroups_in_order() {
+    let _serial = crate::serial();
+    let (cgroups, topo) = (MemCgroups::new(), topo());
+    let ctx = ctx(&cgroups, &topo);
+    let backdrop = Backdrop::with_cgroups([
+        CgroupDef::named("a").with_cpuset(CpusetSpec::llc(0)),
+        CgroupDef::named("b").with_cpuset(CpusetSpec::llc(1)),
+    ]);
+    let steps = vec![
+        Step::new(vec![Op::swap_cpusets("a", "b")], HoldSpec::Frac(0.3)),
+        Step::new(
+            vec![Op::add_cgroup("c"), Op::spawn("c", Work::default().workers(1)), Op::clear_cpuset("a")],
+            HoldSpec::Frac(0.3),
+        ),
+    ];
+    let result = execute_scenario(&ctx, &backdrop, steps).unwrap();
+    assert!(result.passed, "{result:?}");
+    let names: Vec<&str> = result.stats.cgroups.iter().map(|c| c.name.as_str()).collect();
+    for name in ["a", "b", "c"] {
+        assert!(names.contains(&name), "{name} was not judged: {names:?}");
+    }
+    let log = format!("{:?}", cgroups.log());
+    let swap_b = log.find("\"b\", CpuSet(0-1)").expect(&log);
+    let clear_a = log.rfind("ClearCpuset").expect(&log);
+    assert!(swap_b < clear_a, "{log}");
+    assert!(cgroups.list().is_empty(), "left behind: {:?}", cgroups.list());
+}
+
+#[test]
+fn scheduler_death_fails_the_scenario() {
+    let _serial = crate::serial();
+    let (cgroups, topo) = (MemCgroups::new(), topo());
+    let mut sched = std::process::Command::new("sleep").arg("0.3").spawn().unwrap();
+    let ctx = Ctx::builder(&cgroups, &topo)
+        .duration(Duration::from_millis(1500))
+        .sched_pid(Some(sched.id() as i32))
+        .build();
+    let started = std::time::Instant::now();
+    let result = execute_defs(&ctx, vec![CgroupDef::named("cg_0")]).unwrap();
+    sched.wait().unwrap();
+    assert!(!result.passed);
+    assert!(
+        result.details.iter().any(|d| d.kind == DetailKind::SchedulerDied),
+        "{:?}",
+        result.details
+    );
+    assert!(started.elapsed() < Duration::from_millis(1400), "the hold should end early on death");
+}
+
+#[test]
+fn every_canned_scenario_runs_by_name() {
+    let _serial = crate::serial();
+    let topo = topo();
+    for canned in catalog::catalog() {
+        let cgroups = MemCgroups::new();
+        let ctx = Ctx::builder(&cgroups, &topo)
+            .duration(Duration::from_millis(400))
+            .build();
+        let found = catalog::find(canned.name).unwrap();
+        let result = (found.run)(&ctx).unwrap_or_else(|e| panic!("{}: {e:#}", canned.name));
+        assert!(result.passed, "{}: {:?}", canned.name, result.details);
+        assert!(result.skipped || result.stats.total_workers > 0, "{} measured nothing", canned.name);
+        assert!(cgroups.list().is_empty(), "{} left {:?}", canned.name, cgroups.list());
+    }
+}
