@@ -94,7 +94,7 @@ impl CgroupDef {
     }
 
     /// Appends a concurrent worker group.
-    pub fn work(mut self, work: Work) -> Self {
+    pub fn push_work(mut self, work: Work) -> Self {
         self.works.push(work);
         self
     }

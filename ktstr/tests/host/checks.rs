@@ -85,14 +85,14 @@ fn unbalanced_workers_fail_the_spread_check() {
     let cgroups = MemCgroups::new();
     let ctx = Ctx::builder(&cgroups, &topo).duration(Duration::from_secs(1)).build();
     let def = CgroupDef::named("unbalanced")
-        .work(Work::new(WorkType::SpinWait).workers(1).affinity(AffinityIntent::exact([0])))
-        .work(Work::new(WorkType::SpinWait).workers(3).affinity(AffinityIntent::exact([1])));
+        .push_work(Work::new(WorkType::SpinWait).workers(1).affinity(AffinityIntent::exact([0])))
+        .push_work(Work::new(WorkType::SpinWait).workers(3).affinity(AffinityIntent::exact([1])));
     let result = execute_defs(&ctx, vec![def]).unwrap();
     assert!(!result.passed);
     assert!(result.details.iter().any(|d| d.kind == DetailKind::Unfair), "{:?}", result.details);
     let balanced = CgroupDef::named("balanced")
-        .work(Work::new(WorkType::SpinWait).workers(1).affinity(AffinityIntent::exact([0])))
-        .work(Work::new(WorkType::SpinWait).workers(1).affinity(AffinityIntent::exact([1])));
+        .push_work(Work::new(WorkType::SpinWait).workers(1).affinity(AffinityIntent::exact([0])))
+        .push_work(Work::new(WorkType::SpinWait).workers(1).affinity(AffinityIntent::exact([1])));
     let result = execute_defs(&ctx, vec![balanced]).unwrap();
     assert!(result.passed, "{:?}", result.details);
 }

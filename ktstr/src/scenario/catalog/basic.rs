@@ -25,7 +25,7 @@ pub fn steady_llc(ctx: &Ctx) -> anyhow::Result<AssertResult> {
 }
 
 pub fn oversubscribed(ctx: &Ctx) -> anyhow::Result<AssertResult> {
-    let def = |name: &'static str| CgroupDef::named(name).work(Work::new(WorkType::Mixed).workers(16));
+    let def = |name: &'static str| CgroupDef::named(name).push_work(Work::new(WorkType::Mixed).workers(16));
     execute_defs(ctx, vec![def("cg_0"), def("cg_1")])
 }
 
@@ -41,7 +41,7 @@ pub fn mixed_workloads(ctx: &Ctx) -> anyhow::Result<AssertResult> {
         vec![
             CgroupDef::named("heavy").work_type(WorkType::SpinWait),
             CgroupDef::named("bursty").work_type(WorkType::bursty(50, 100)),
-            CgroupDef::named("io").work(Work::new(WorkType::IoSync).workers(2)),
+            CgroupDef::named("io").push_work(Work::new(WorkType::IoSync).workers(2)),
         ],
     )
 }

@@ -48,7 +48,7 @@ pub fn workload_variety(ctx: &Ctx) -> anyhow::Result<AssertResult> {
     ];
     let defs = types
         .into_iter()
-        .map(|(name, wt)| CgroupDef::named(name).work(Work::new(wt).workers(2)))
+        .map(|(name, wt)| CgroupDef::named(name).push_work(Work::new(wt).workers(2)))
         .collect();
     execute_scenario(ctx, &Backdrop::EMPTY, vec![Step::with_defs(defs, HoldSpec::FULL)])
 }

@@ -74,6 +74,7 @@ impl Judged {
 
 /// The cgroups one scope created, removed in reverse order when the scope ends.
 pub(crate) struct LiveScope<'c> {
+    ops: &'c dyn CgroupOps,
     group: CgroupGroup<'c>,
     pub cgroups: BTreeMap<String, LiveCgroup>,
 }
@@ -83,6 +84,7 @@ impl<'c> LiveScope<'c> {
         let mut cgroups = BTreeMap::new();
         cgroups.insert(HOST.to_string(), LiveCgroup::default());
         LiveScope {
+            ops,
             group: CgroupGroup::new(ops),
             cgroups,
         }
@@ -106,7 +108,7 @@ impl<'c> LiveScope<'c> {
             }
         }
         if let Some(cpus) = &cpuset {
-            self.group.ops().set_cpuset(name, cpus)?;
+            self.ops.set_cpuset(name, cpus)?;
         }
         self.cgroups.entry(name.to_string()).or_default().set_cpuset(cpuset);
         Ok(())
