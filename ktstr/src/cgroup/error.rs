@@ -55,6 +55,11 @@ pub enum CgroupError {
     #[error("managed cgroup parent {path} is unusable: {reason}")]
     BadParent { path: PathBuf, reason: &'static str },
     #[error(
+        "managed cgroup parent {path} is not an absolute, normalized path strictly below a cgroup2 mount \
+         (cgroup2 is mounted at {mounts:?}); put it below one of them, e.g. <mount>/ktstr"
+    )]
+    OutsideCgroup2 { path: PathBuf, mounts: Vec<PathBuf> },
+    #[error(
         "no cgroup2 filesystem is mounted (read /proc/self/mounts); mount one with \
          `mount -t cgroup2 none /sys/fs/cgroup` or run inside the ktstr VM guest"
     )]

@@ -34,7 +34,6 @@ const BUSY_RETRY_DELAY: Duration = Duration::from_millis(100);
 pub struct CgroupManager {
     parent: PathBuf,
     controllers: Mutex<Controllers>,
-    timeout: Duration,
 }
 
 impl CgroupManager {
@@ -43,7 +42,6 @@ impl CgroupManager {
         CgroupManager {
             parent: parent.into(),
             controllers: Mutex::new(Controllers::NONE),
-            timeout: WRITE_TIMEOUT,
         }
     }
 
@@ -75,10 +73,11 @@ impl CgroupManager {
         Ok(())
     }
 
-    /// Moves every task of the cgroup to the managed parent.
+    /// Moves every task of the cgroup to the managed parent, or to the cgroup2 root when the parent enables
+    /// controllers (cgroup v2 then refuses tasks in it).
     pub fn drain_tasks(&self, name: &str) -> Result<(), CgroupError> {
         let dir = self.dir(name)?;
-        self.drain(name, &dir, &self.parent)
+        self.drain(name, &dir, &self.drain_target(&self.parent)?)
     }
 
     /// The CPUs the cgroup may actually use (`cpuset.cpus.effective`, inherited when its own list is empty).
@@ -87,7 +86,8 @@ impl CgroupManager {
         self.read_cpus(name, &dir, &CPUS_EFFECTIVE)
     }
 
-    /// Removes every cgroup under the parent and the parent itself, draining tasks to the parent's parent.
+    /// Removes every cgroup under the parent and the parent itself, draining tasks to the parent's parent
+    /// (or the cgroup2 root, as in `drain_tasks`).
     ///
     /// A parent that does not exist is already clean.
     pub fn cleanup_all(&self) -> Result<(), CgroupError> {
@@ -99,7 +99,11 @@ impl CgroupManager {
             path: self.parent.clone(),
             reason: "it has no parent directory to drain tasks into",
         })?;
-        self.remove_tree(&self.parent_label(), &self.parent, outside)
+        self.remove_tree(
+            &self.parent_label(),
+            &self.parent,
+            &self.drain_target(outside)?,
+        )
     }
 
     fn parent_label(&self) -> String {
@@ -137,7 +141,7 @@ impl CgroupManager {
     }
 
     fn mkdir(&self, name: &str, dir: &Path) -> Result<(), CgroupError> {
-        match cgroupfs::mkdir(dir, self.timeout)? {
+        match cgroupfs::mkdir(dir, WRITE_TIMEOUT)? {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound && !self.parent.is_dir() => {
@@ -159,7 +163,7 @@ impl CgroupManager {
             return Err(CgroupError::InvalidPid { pid });
         }
         let result = cgroupfs::retry_on_busy(BUSY_RETRIES, BUSY_RETRY_DELAY, || {
-            cgroupfs::write_knob(dir, &PROCS, pid.to_string(), self.timeout)
+            cgroupfs::write_knob(dir, &PROCS, pid.to_string(), WRITE_TIMEOUT)
         })?;
         match result {
             Ok(()) => Ok(()),
@@ -179,7 +183,7 @@ impl CgroupManager {
         knob: &Knob,
         content: String,
     ) -> Result<(), CgroupError> {
-        cgroupfs::write_knob(dir, knob, content, self.timeout)?
+        cgroupfs::write_knob(dir, knob, content, WRITE_TIMEOUT)?
             .map_err(|e| self.classify(name, dir, knob, knob.write_op, e))
     }
 
@@ -257,7 +261,7 @@ impl CgroupOps for CgroupManager {
         if !dir.is_dir() {
             return Err(CgroupError::NotFound { name: name.into() });
         }
-        self.remove_tree(name, &dir, &self.parent)
+        self.remove_tree(name, &dir, &self.drain_target(&self.parent)?)
     }
 
     fn set_cpuset(&self, name: &str, cpus: &CpuSet) -> Result<(), CgroupError> {

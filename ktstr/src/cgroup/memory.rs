@@ -1,7 +1,8 @@
 //! `MemCgroups`: an in-memory `CgroupOps` for tests, with an operation log and fault injection.
 //!
 //! It keeps the rules of the real manager: creates make missing ancestors, removes take children first and drain
-//! tasks to the parent, a pid lives in one cgroup at a time, and missing cgroups give `CgroupError::NotFound`.
+//! tasks out (always to the managed parent here), a pid lives in one cgroup at a time, and missing cgroups give
+//! `CgroupError::NotFound`. It has no controllers, so cpusets are only recorded.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io;

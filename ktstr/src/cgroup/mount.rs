@@ -27,13 +27,13 @@ pub(crate) fn mount_root_for(path: &Path) -> Result<PathBuf, CgroupError> {
     if mounts.is_empty() {
         return Err(CgroupError::NoCgroup2Mount);
     }
-    longest_proper_prefix(path, &mounts)
-        .cloned()
-        .ok_or_else(|| CgroupError::BadParent {
+    match longest_proper_prefix(path, &mounts) {
+        Some(root) => Ok(root.clone()),
+        None => Err(CgroupError::OutsideCgroup2 {
             path: path.to_path_buf(),
-            reason: "it is not an absolute, normalized path inside a cgroup2 mount (a mount point itself is \
-                     not allowed either); use a directory under one, e.g. /sys/fs/cgroup/ktstr",
-        })
+            mounts,
+        }),
+    }
 }
 
 fn longest_proper_prefix<'m>(path: &Path, mounts: &'m [PathBuf]) -> Option<&'m PathBuf> {

@@ -9,7 +9,8 @@ use crate::topology::CpuSet;
 pub trait CgroupOps: Send + Sync {
     /// Creates the cgroup and any missing ancestors; an existing cgroup is fine.
     fn create_cgroup(&self, name: &str) -> Result<(), CgroupError>;
-    /// Moves the cgroup's tasks to the managed parent, then removes it.
+    /// Removes the cgroup and the cgroups below it, children first, after moving their tasks to the managed
+    /// parent (the real manager uses the cgroup2 root when the parent enables controllers and so may not hold tasks).
     fn remove_cgroup(&self, name: &str) -> Result<(), CgroupError>;
     fn set_cpuset(&self, name: &str, cpus: &CpuSet) -> Result<(), CgroupError>;
     /// Writes an empty `cpuset.cpus`, so the cgroup inherits its parent's CPUs.

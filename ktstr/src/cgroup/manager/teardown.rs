@@ -1,11 +1,12 @@
 //! Removing cgroup trees: children first, tasks drained out, then `rmdir`.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::CgroupManager;
-use crate::cgroup::cgroupfs;
+use crate::cgroup::cgroupfs::{self, SUBTREE};
 use crate::cgroup::error::ops;
+use crate::cgroup::mount::mount_root_for;
 use crate::cgroup::CgroupError;
 
 /// Passes over `cgroup.procs` while draining; tasks that fork meanwhile get picked up by the next pass.
@@ -24,7 +25,7 @@ impl CgroupManager {
             self.remove_tree(&child_name, &dir.join(&child), drain_to)?;
         }
         self.drain(name, dir, drain_to)?;
-        match cgroupfs::rmdir(dir, self.timeout)? {
+        match cgroupfs::rmdir(dir, cgroupfs::WRITE_TIMEOUT)? {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 Err(CgroupError::NotFound { name: name.into() })
@@ -46,6 +47,23 @@ impl CgroupManager {
             }
         }
         Ok(())
+    }
+
+    /// Where drained tasks go: `preferred`, unless it has controllers enabled, then the cgroup2 mount root.
+    ///
+    /// cgroup v2 refuses tasks (EBUSY) in a non-root cgroup that enables controllers while a child is populated,
+    /// and the cgroup being drained is such a child.
+    pub(super) fn drain_target(&self, preferred: &Path) -> Result<PathBuf, CgroupError> {
+        let root = mount_root_for(&self.parent)?;
+        if preferred == root {
+            return Ok(root);
+        }
+        let enabled = self.read(&preferred.display().to_string(), preferred, &SUBTREE)?;
+        Ok(if enabled.trim().is_empty() {
+            preferred.to_path_buf()
+        } else {
+            root
+        })
     }
 }
 
