@@ -1,8 +1,9 @@
 //! Host integration tests: real forked workers; cgroups through the in-memory double or the host's cgroup2.
 
+mod cgroup;
 mod checks;
-mod topology;
 mod scenario;
+mod topology;
 
 use std::sync::{Mutex, MutexGuard};
 
