@@ -19,7 +19,7 @@ pub struct Ctx<'a> {
     pub workers_per_cgroup: usize,
     /// Scheduler process watched for liveness between steps; `None` under the kernel's own scheduler.
     pub sched_pid: Option<i32>,
-    /// Pause after a step's cgroups are created and before its workers spawn.
+    /// Pause after the scenario's first cgroups are created and before its first workers spawn.
     pub settle: Duration,
     /// Replaces the work type of `swappable` cgroup definitions.
     pub work_type_override: Option<WorkType>,

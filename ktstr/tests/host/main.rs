@@ -3,6 +3,7 @@
 mod cgroup;
 mod checks;
 mod scenario;
+mod scenario_cpuset;
 mod topology;
 
 use std::sync::{Mutex, MutexGuard};

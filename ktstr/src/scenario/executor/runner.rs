@@ -15,6 +15,8 @@ pub(crate) struct Runner<'x, 'c> {
     pub step: Option<LiveScope<'c>>,
     pub verdict: AssertResult,
     pub workers_judged: usize,
+    /// Whether `ctx.settle` was already waited (once, before the scenario's first workers).
+    settled: bool,
 }
 
 impl<'x, 'c> Runner<'x, 'c> {
@@ -26,6 +28,7 @@ impl<'x, 'c> Runner<'x, 'c> {
             step: None,
             verdict: AssertResult::pass(),
             workers_judged: 0,
+            settled: false,
         }
     }
 
@@ -67,7 +70,7 @@ impl<'x, 'c> Runner<'x, 'c> {
         self.record(judged);
     }
 
-    /// Creates the defs' cgroups, waits `ctx.settle`, forks every worker, then starts them all together.
+    /// Creates the defs' cgroups, waits `ctx.settle` the first time, forks every worker, then starts them all.
     pub fn setup_defs(&mut self, scope: Scope, defs: &[CgroupDef]) -> Result<(), ScenarioError> {
         let ctx = self.ctx;
         let mut spawned = Vec::new();
@@ -77,7 +80,8 @@ impl<'x, 'c> Runner<'x, 'c> {
                 .create(&def.name, cpuset)
                 .map_err(|source| ScenarioError::Cgroup { scope, source })?;
         }
-        if !defs.is_empty() && !ctx.settle.is_zero() {
+        if !defs.is_empty() && !self.settled {
+            self.settled = true;
             std::thread::sleep(ctx.settle);
         }
         for def in defs {
