@@ -1,9 +1,24 @@
 //! Forked worker processes: configuration, work loops, and their reports.
 
+mod collect;
 mod config;
+mod error;
+pub mod exit_code;
+mod fork;
+mod handle;
+mod names;
+mod plan;
 mod report;
+mod shm;
+mod sys;
+mod validate;
 mod work_type;
+mod worker;
 
 pub use config::{AffinityMode, SchedPolicy, WorkloadConfig};
+pub use error::WorkloadError;
+pub use handle::WorkloadHandle;
 pub use report::{ExitInfo, Migration, WorkerReport};
 pub use work_type::{CustomFn, Phase, WorkType};
+#[doc(hidden)]
+pub use worker::spin_burst;

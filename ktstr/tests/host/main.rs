@@ -5,6 +5,7 @@ mod checks;
 mod scenario;
 mod scenario_cpuset;
 mod topology;
+mod workload;
 
 use std::sync::{Mutex, MutexGuard};
 

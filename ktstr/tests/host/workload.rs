@@ -1,0 +1,573 @@
+//! Real forked workers on the host: every work type, the two-phase start, gaps, sentinels, affinity,
+//! validation, teardown without leaks, and forking while other threads hold std's locks.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use ktstr::topology::CpuSet;
+use ktstr::workload::{
+    exit_code, AffinityMode, ExitInfo, Phase, SchedPolicy, WorkType, WorkerReport, WorkloadConfig,
+    WorkloadError, WorkloadHandle,
+};
+
+fn spawn(config: &WorkloadConfig) -> WorkloadHandle {
+    WorkloadHandle::spawn(config).unwrap_or_else(|e| panic!("spawn {config:?}: {e}"))
+}
+
+/// Spawns, starts, lets the workers run for `run`, then collects.
+fn run_for(config: &WorkloadConfig, run: Duration) -> Vec<WorkerReport> {
+    let mut handle = spawn(config);
+    handle.start();
+    thread::sleep(run);
+    handle.stop_and_collect()
+}
+
+/// Polls until every worker has counted an iteration.
+fn wait_until_running(handle: &WorkloadHandle) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while handle.snapshot_iterations().contains(&0) {
+        assert!(
+            Instant::now() < deadline,
+            "workers never started iterating: {:?}",
+            handle.snapshot_iterations()
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn signal(pid: i32, sig: libc::c_int) {
+    // SAFETY: signals a worker this test owns.
+    assert_eq!(unsafe { libc::kill(pid, sig) }, 0, "kill({pid}, {sig})");
+}
+
+fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: cpu_set_t is plain data; sched_getaffinity fills it.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    assert_eq!(
+        unsafe { libc::sched_getaffinity(0, std::mem::size_of_val(&set), &mut set) },
+        0
+    );
+    // SAFETY: reads bits of the filled set.
+    (0..libc::CPU_SETSIZE as usize)
+        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
+        .collect()
+}
+
+fn custom_loop(stop: &AtomicBool) -> WorkerReport {
+    let mut units = 0;
+    while !stop.load(Ordering::Relaxed) {
+        units += std::hint::black_box(1);
+    }
+    WorkerReport {
+        work_units: units,
+        iterations: units,
+        completed: true,
+        ..WorkerReport::default()
+    }
+}
+
+fn custom_panic(_: &AtomicBool) -> WorkerReport {
+    panic!("a custom worker panicked on purpose")
+}
+
+/// Which workers of a type must record wake samples.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Wakes {
+    None,
+    All,
+    AllButMessengers,
+}
+
+fn every_work_type() -> Vec<(WorkType, Wakes)> {
+    let ms = Duration::from_millis(20);
+    let mut types: Vec<(WorkType, Wakes)> = WorkType::ALL_NAMES
+        .iter()
+        .map(|name| {
+            let wt = WorkType::from_name(name).unwrap_or_else(|| panic!("{name}"));
+            let wakes = match *name {
+                "SpinWait" | "YieldHeavy" | "Mixed" | "CachePressure" | "PageFaultChurn" => {
+                    Wakes::None
+                }
+                "FutexFanOut" => Wakes::AllButMessengers,
+                _ => Wakes::All,
+            };
+            (wt, wakes)
+        })
+        .collect();
+    for (wt, _) in types
+        .iter_mut()
+        .filter(|(wt, _)| wt.name() == "MutexContention")
+    {
+        // Long holds make contention certain within a short run.
+        *wt = WorkType::mutex_contention(4, 1 << 16, 64);
+    }
+    let phases = vec![Phase::Sleep(ms), Phase::Yield(ms), Phase::Io(ms)];
+    types.push((WorkType::sequence(Phase::Spin(ms), phases), Wakes::All));
+    types
+}
+
+#[test]
+fn every_work_type_runs_reports_work_and_samples_wakes_where_it_blocks() {
+    let mut handles: Vec<(WorkType, Wakes, WorkloadHandle)> = every_work_type()
+        .into_iter()
+        .map(|(wt, wakes)| {
+            let config = WorkloadConfig::new(wt.clone()).workers(wt.worker_group_size());
+            (wt, wakes, spawn(&config))
+        })
+        .collect();
+    handles.iter_mut().for_each(|(_, _, h)| h.start());
+    thread::sleep(Duration::from_millis(500));
+    for (wt, wakes, handle) in handles {
+        let reports = handle.stop_and_collect();
+        assert_eq!(reports.len(), wt.worker_group_size(), "{wt:?}");
+        for r in &reports {
+            assert!(
+                r.completed,
+                "{} worker {} did not complete: {:?}",
+                wt.name(),
+                r.index,
+                r.exit_info
+            );
+            assert!(
+                r.work_units > 0 && r.iterations > 0,
+                "{} worker {} did no work: {r:?}",
+                wt.name(),
+                r.index
+            );
+            assert!(
+                r.wall_time_ns > 0 && r.cpu_time_ns > 0,
+                "{} worker {} has no times",
+                wt.name(),
+                r.index
+            );
+            assert!(
+                !r.cpus_used.is_empty(),
+                "{} worker {} saw no CPU",
+                wt.name(),
+                r.index
+            );
+            let expect_wakes = match wakes {
+                Wakes::None => false,
+                Wakes::All => true,
+                Wakes::AllButMessengers => !r.is_messenger,
+            };
+            assert_eq!(
+                r.wake_sample_total > 0,
+                expect_wakes,
+                "{} worker {} has {} wake samples",
+                wt.name(),
+                r.index,
+                r.wake_sample_total
+            );
+            assert_eq!(
+                r.resume_latencies_ns.len() as u64,
+                r.wake_sample_total.min(100_000)
+            );
+        }
+        if wakes == Wakes::AllButMessengers {
+            assert_eq!(
+                reports.iter().filter(|r| r.is_messenger).count(),
+                1,
+                "{wt:?}: one messenger per group"
+            );
+        }
+    }
+}
+
+#[test]
+fn custom_work_gets_the_stop_flag_and_framework_fills_identity() {
+    let config = WorkloadConfig::new(WorkType::custom("count", custom_loop)).workers(2);
+    let handle = spawn(&config);
+    let pids = handle.worker_pids();
+    let mut handle = handle;
+    handle.start();
+    thread::sleep(Duration::from_millis(200));
+    let reports = handle.stop_and_collect();
+    for (i, r) in reports.iter().enumerate() {
+        assert!(r.completed && r.work_units > 0, "{r:?}");
+        assert_eq!((r.tid, r.index), (pids[i], i));
+    }
+}
+
+#[test]
+fn a_panicking_worker_exits_quietly_with_the_panic_code() {
+    let reports = run_for(
+        &WorkloadConfig::new(WorkType::custom("boom", custom_panic)),
+        Duration::from_millis(100),
+    );
+    assert!(!reports[0].completed);
+    assert_eq!(
+        reports[0].exit_info,
+        Some(ExitInfo::Exited(exit_code::PANICKED))
+    );
+}
+
+#[test]
+fn workers_do_nothing_before_start() {
+    let mut handle = spawn(&WorkloadConfig::new(WorkType::SpinWait).workers(2));
+    assert_eq!(handle.len(), 2);
+    thread::sleep(Duration::from_millis(400));
+    assert_eq!(
+        handle.snapshot_iterations(),
+        vec![0, 0],
+        "a worker ran before start()"
+    );
+    handle.start();
+    handle.start();
+    wait_until_running(&handle);
+    let reports = handle.stop_and_collect();
+    assert!(
+        reports.iter().all(|r| r.completed && r.iterations > 0),
+        "{reports:?}"
+    );
+}
+
+#[test]
+fn a_stopped_worker_shows_the_gap() {
+    let mut handle = spawn(&WorkloadConfig::new(WorkType::SpinWait));
+    handle.start();
+    wait_until_running(&handle);
+    let pid = handle.worker_pids()[0];
+    signal(pid, libc::SIGSTOP);
+    thread::sleep(Duration::from_secs(3));
+    signal(pid, libc::SIGCONT);
+    thread::sleep(Duration::from_millis(300));
+    let report = &handle.stop_and_collect()[0];
+    assert!(report.completed, "{report:?}");
+    assert!(
+        report.max_gap_ms >= 3000,
+        "max_gap_ms = {}",
+        report.max_gap_ms
+    );
+    assert!(
+        report.max_gap_at_ms >= 3000,
+        "max_gap_at_ms = {}",
+        report.max_gap_at_ms
+    );
+}
+
+#[test]
+fn a_killed_worker_gets_a_sentinel_report() {
+    let mut handle = spawn(&WorkloadConfig::new(WorkType::SpinWait).workers(2));
+    handle.start();
+    wait_until_running(&handle);
+    let pids = handle.worker_pids();
+    signal(pids[0], libc::SIGKILL);
+    thread::sleep(Duration::from_millis(100));
+    let reports = handle.stop_and_collect();
+    assert!(!reports[0].completed);
+    assert_eq!(
+        reports[0].exit_info,
+        Some(ExitInfo::Signaled(libc::SIGKILL))
+    );
+    assert_eq!((reports[0].tid, reports[0].index), (pids[0], 0));
+    assert!(
+        reports[0].iterations > 0,
+        "sentinel lost the live iteration count"
+    );
+    assert!(
+        reports[1].completed && reports[1].exit_info.is_none(),
+        "{:?}",
+        reports[1]
+    );
+}
+
+#[test]
+fn fixed_affinity_keeps_workers_on_their_cpu() {
+    let cpu = *allowed_cpus()
+        .last()
+        .expect("this process may run on no CPU");
+    let modes = [
+        AffinityMode::Fixed([cpu].into_iter().collect()),
+        AffinityMode::SingleCpu(cpu),
+    ];
+    for mode in modes {
+        let config = WorkloadConfig::new(WorkType::Mixed)
+            .workers(2)
+            .affinity(mode.clone());
+        for r in run_for(&config, Duration::from_millis(300)) {
+            assert!(r.completed, "{mode:?}: {r:?}");
+            assert_eq!(
+                r.cpus_used,
+                vec![cpu],
+                "{mode:?}: worker {} strayed",
+                r.index
+            );
+            assert_eq!(r.migration_count, 0);
+        }
+    }
+}
+
+#[test]
+fn set_affinity_moves_a_running_worker() {
+    let cpu = *allowed_cpus()
+        .first()
+        .expect("this process may run on no CPU");
+    let mut handle = spawn(&WorkloadConfig::new(WorkType::SpinWait));
+    handle.start();
+    wait_until_running(&handle);
+    handle
+        .set_affinity(0, &[cpu].into_iter().collect())
+        .expect("set_affinity");
+    thread::sleep(Duration::from_millis(100));
+    let err = handle
+        .set_affinity(1, &CpuSet::from_range(0..1))
+        .expect_err("worker 1 does not exist");
+    assert!(
+        matches!(err, WorkloadError::NoSuchWorker { index: 1, len: 1 }),
+        "{err}"
+    );
+    let before = handle.snapshot_iterations()[0];
+    thread::sleep(Duration::from_millis(100));
+    assert!(
+        handle.snapshot_iterations()[0] > before,
+        "worker stopped iterating after set_affinity"
+    );
+    let report = &handle.stop_and_collect()[0];
+    assert!(report.cpus_used.contains(&cpu));
+    if let Some(last) = report.migrations.last() {
+        assert_eq!(last.to_cpu, cpu);
+    }
+}
+
+#[test]
+fn an_unusable_affinity_or_policy_fails_the_worker_loudly() {
+    let offline = allowed_cpus().last().map_or(0, |c| c + 1);
+    let cases = [
+        (
+            WorkloadConfig::new(WorkType::SpinWait).affinity(AffinityMode::SingleCpu(offline)),
+            exit_code::AFFINITY_FAILED,
+        ),
+        (
+            WorkloadConfig::new(WorkType::SpinWait).affinity(AffinityMode::SingleCpu(4000)),
+            exit_code::AFFINITY_FAILED,
+        ),
+    ];
+    for (config, code) in cases {
+        let report = &run_for(&config, Duration::from_millis(50))[0];
+        assert_eq!(report.exit_info, Some(ExitInfo::Exited(code)), "{config:?}");
+        assert!(!report.completed);
+    }
+}
+
+#[test]
+fn real_time_policy_is_applied() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "this test needs root (CAP_SYS_NICE) to use SCHED_FIFO"
+    );
+    let config = WorkloadConfig::new(WorkType::bursty(5, 20)).sched_policy(SchedPolicy::Fifo(1));
+    let report = &run_for(&config, Duration::from_millis(200))[0];
+    assert!(report.completed, "{report:?}");
+}
+
+#[test]
+fn invalid_configurations_are_refused_with_their_fix() {
+    let empty = CpuSet::new();
+    let cases = [
+        (
+            WorkloadConfig::new(WorkType::SpinWait).workers(0),
+            "Op::add_cgroup",
+        ),
+        (
+            WorkloadConfig::new(WorkType::SpinWait).workers(0),
+            "vacuously",
+        ),
+        (
+            WorkloadConfig::new(WorkType::pipe_io(8)).workers(3),
+            "multiple of 2",
+        ),
+        (
+            WorkloadConfig::new(WorkType::futex_fan_out(3, 8)).workers(6),
+            "multiple of 4",
+        ),
+        (
+            WorkloadConfig::new(WorkType::SpinWait).sched_policy(SchedPolicy::Fifo(0)),
+            "from 1 to 99",
+        ),
+        (
+            WorkloadConfig::new(WorkType::SpinWait).sched_policy(SchedPolicy::RoundRobin(120)),
+            "from 1 to 99",
+        ),
+        (
+            WorkloadConfig::new(WorkType::bursty(0, 10)),
+            "burst_ms to at least 1",
+        ),
+        (
+            WorkloadConfig::new(WorkType::cache_pressure(32, 0)),
+            "stride to at least 1",
+        ),
+        (
+            WorkloadConfig::new(WorkType::cache_yield(0, 64)),
+            "size_kb to at least 1",
+        ),
+        (
+            WorkloadConfig::new(WorkType::futex_fan_out(0, 8)),
+            "fan_out to at least 1",
+        ),
+        (
+            WorkloadConfig::new(WorkType::mutex_contention(1, 8, 8)),
+            "2 or more",
+        ),
+        (
+            WorkloadConfig::new(WorkType::SpinWait).affinity(AffinityMode::Fixed(empty.clone())),
+            "at least one CPU",
+        ),
+        (
+            WorkloadConfig::new(WorkType::SpinWait).affinity(AffinityMode::Random {
+                from: empty,
+                count: 1,
+            }),
+            "at least one CPU",
+        ),
+        (
+            WorkloadConfig::new(WorkType::SpinWait).affinity(AffinityMode::Random {
+                from: CpuSet::from_range(0..2),
+                count: 0,
+            }),
+            "between 1 and 2",
+        ),
+        (
+            WorkloadConfig::new(WorkType::SpinWait).affinity(AffinityMode::Random {
+                from: CpuSet::from_range(0..2),
+                count: 3,
+            }),
+            "between 1 and 2",
+        ),
+    ];
+    for (config, fix) in cases {
+        match WorkloadHandle::spawn(&config) {
+            Ok(handle) => panic!("{config:?} was accepted: {handle:?}"),
+            Err(e) => assert!(
+                e.to_string().contains(fix),
+                "{config:?}: {e:?} does not say {fix:?}"
+            ),
+        }
+    }
+}
+
+/// The start time (clock ticks after boot) of a live process, or `None` once it is gone entirely.
+fn start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(19)?.parse().ok()
+}
+
+#[test]
+fn no_worker_outlives_its_handle() {
+    let config = WorkloadConfig::new(WorkType::SpinWait).workers(10);
+    let mut recorded: Vec<(i32, u64)> = Vec::new();
+    let mut record = |handle: &WorkloadHandle| {
+        for pid in handle.worker_pids() {
+            recorded.push((
+                pid,
+                start_time(pid).unwrap_or_else(|| panic!("worker {pid} has no /proc entry")),
+            ));
+        }
+    };
+    let collected = spawn(&config);
+    record(&collected);
+    let pipes = spawn(&WorkloadConfig::new(WorkType::pipe_io(64)).workers(10));
+    record(&pipes);
+    let dropped_running = spawn(&config);
+    record(&dropped_running);
+    let dropped_unstarted = spawn(&config);
+    record(&dropped_unstarted);
+    let panicking = spawn(&config);
+    record(&panicking);
+
+    let mut collected = collected;
+    collected.start();
+    let mut dropped_running = dropped_running;
+    dropped_running.start();
+    thread::sleep(Duration::from_millis(200));
+    assert_eq!(collected.stop_and_collect().len(), 10);
+    assert_eq!(pipes.stop_and_collect().len(), 10);
+    drop(dropped_running);
+    drop(dropped_unstarted);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let mut handle = panicking;
+        handle.start();
+        panic!("test panics while its workers run");
+    }));
+    assert!(outcome.is_err());
+
+    assert_eq!(recorded.len(), 50);
+    let survivors: Vec<i32> = recorded
+        .iter()
+        .filter(|&&(pid, started)| start_time(pid) == Some(started))
+        .map(|&(pid, _)| pid)
+        .collect();
+    assert!(
+        survivors.is_empty(),
+        "workers still present (running or zombie): {survivors:?}"
+    );
+}
+
+#[test]
+fn forking_while_other_threads_hold_std_locks_and_allocate() {
+    let stop = Arc::new(AtomicBool::new(false));
+    let hammers: Vec<thread::JoinHandle<()>> = (0..4)
+        .map(|kind| {
+            let stop = Arc::clone(&stop);
+            thread::spawn(move || {
+                let mut junk: Vec<Vec<u8>> = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    match kind {
+                        0 => {
+                            let out = std::io::stdout();
+                            let mut lock = out.lock();
+                            let _ = lock.flush();
+                            print!("");
+                        }
+                        1 => {
+                            let err = std::io::stderr();
+                            let mut lock = err.lock();
+                            let _ = lock.flush();
+                            eprint!("");
+                        }
+                        2 => {
+                            junk.push(vec![7u8; 1 + junk.len() * 97 % 65_536]);
+                            if junk.len() > 256 {
+                                junk.clear();
+                            }
+                        }
+                        _ => {
+                            let _ = std::env::var("PATH");
+                            let _ = format!("{:?}", std::env::vars().count());
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let configs = [
+        WorkloadConfig::new(WorkType::SpinWait).workers(2),
+        WorkloadConfig::new(WorkType::pipe_io(64)).workers(2),
+        WorkloadConfig::new(WorkType::futex_ping_pong(64)).workers(2),
+        WorkloadConfig::new(WorkType::IoSync),
+    ];
+    let mut failures = Vec::new();
+    for round in 0..40 {
+        let config = &configs[round % configs.len()];
+        for r in run_for(config, Duration::from_millis(20)) {
+            if !r.completed {
+                failures.push((round, config.work_type.name(), r.exit_info));
+            }
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    hammers
+        .into_iter()
+        .for_each(|h| h.join().expect("hammer thread"));
+    assert!(
+        failures.is_empty(),
+        "workers that did not report: {failures:?}"
+    );
+}
