@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::assert::AssertResult;
-use crate::cgroup::{find_cgroup2_mount, CgroupError, CgroupManager, CgroupOps, Controllers, MemCgroups};
+use crate::cgroup::{
+    find_cgroup2_mount, CgroupError, CgroupManager, CgroupOps, Controllers, MemCgroups,
+};
 use crate::scenario::catalog::CannedScenario;
 use crate::scenario::Ctx;
 use crate::topology::{TestTopology, TopologyError};
@@ -46,10 +48,13 @@ enum Backend {
 impl HostCgroups {
     pub fn open(mode: CgroupMode) -> Result<HostCgroups, HostError> {
         if mode == CgroupMode::Simulated {
-            return Ok(Self::simulated("simulated (in-memory; chosen with --cgroups simulated)".into()));
+            return Ok(Self::simulated(
+                "simulated (in-memory; chosen with --cgroups simulated)".into(),
+            ));
         }
         let mount = find_cgroup2_mount()?;
-        let available = std::fs::read_to_string(mount.join("cgroup.controllers")).unwrap_or_default();
+        let available =
+            std::fs::read_to_string(mount.join("cgroup.controllers")).unwrap_or_default();
         let has = |c: &str| available.split_whitespace().any(|a| a == c);
         if !has("cpuset") {
             if mode == CgroupMode::Real {
@@ -120,7 +125,12 @@ impl Default for HostRun {
 
 impl HostRun {
     /// Runs one canned scenario against this host's topology and the given cgroups.
-    pub fn run(&self, scenario: &CannedScenario, topo: &TestTopology, cgroups: &HostCgroups) -> anyhow::Result<AssertResult> {
+    pub fn run(
+        &self,
+        scenario: &CannedScenario,
+        topo: &TestTopology,
+        cgroups: &HostCgroups,
+    ) -> anyhow::Result<AssertResult> {
         let ctx = Ctx::builder(cgroups.ops(), topo)
             .duration(self.duration)
             .workers_per_cgroup(self.workers_per_cgroup)

@@ -4,8 +4,8 @@ pub use anyhow::Result;
 
 pub use crate::assert::{Assert, AssertDetail, AssertResult, DetailKind};
 pub use crate::scenario::{
-    execute_defs, execute_scenario, execute_scenario_with, execute_steps, execute_steps_with, AffinityIntent,
-    Backdrop, CgroupDef, CpusetSpec, Ctx, HoldSpec, Op, Setup, Step, Work,
+    execute_defs, execute_scenario, execute_scenario_with, execute_steps, execute_steps_with,
+    AffinityIntent, Backdrop, CgroupDef, CpusetSpec, Ctx, HoldSpec, Op, Setup, Step, Work,
 };
 pub use crate::topology::{CpuSet, TestTopology, Topology};
 pub use crate::workload::{SchedPolicy, WorkType};

@@ -47,7 +47,11 @@ impl AffinityIntent {
     }
 
     /// Resolves against the cgroup's cpuset (`None` = all CPUs) and the topology.
-    pub fn resolve(&self, cpuset: Option<&CpuSet>, topo: &TestTopology) -> Result<AffinityMode, AffinityError> {
+    pub fn resolve(
+        &self,
+        cpuset: Option<&CpuSet>,
+        topo: &TestTopology,
+    ) -> Result<AffinityMode, AffinityError> {
         let all = topo.all_cpus();
         let pool = cpuset.map_or_else(|| all.clone(), |c| c.intersection(all));
         if pool.is_empty() && !matches!(self, AffinityIntent::Inherit | AffinityIntent::Exact(_)) {
@@ -64,7 +68,9 @@ impl AffinityIntent {
             AffinityIntent::LlcAligned => Ok(AffinityMode::Fixed(best_llc(&pool, topo))),
             AffinityIntent::CrossCgroup if pool == *all => Err(AffinityError::NothingToCross),
             AffinityIntent::CrossCgroup => Ok(AffinityMode::Fixed(all.clone())),
-            AffinityIntent::SingleCpu => Ok(AffinityMode::SingleCpu(pool.first().unwrap_or_default())),
+            AffinityIntent::SingleCpu => {
+                Ok(AffinityMode::SingleCpu(pool.first().unwrap_or_default()))
+            }
             AffinityIntent::Exact(wanted) => resolve_exact(wanted, cpuset, all),
             AffinityIntent::SmtSiblingPair => smt_pair(&pool, topo),
         }
@@ -72,15 +78,21 @@ impl AffinityIntent {
 }
 
 fn best_llc(pool: &CpuSet, topo: &TestTopology) -> CpuSet {
+    // Reversed so that ties go to the lowest LLC (max_by_key keeps the last maximum).
     topo.llcs()
         .iter()
+        .rev()
         .map(|llc| llc.cpus.intersection(pool))
         .max_by_key(|overlap| overlap.len())
         .filter(|overlap| !overlap.is_empty())
         .unwrap_or_else(|| pool.clone())
 }
 
-fn resolve_exact(wanted: &CpuSet, cpuset: Option<&CpuSet>, all: &CpuSet) -> Result<AffinityMode, AffinityError> {
+fn resolve_exact(
+    wanted: &CpuSet,
+    cpuset: Option<&CpuSet>,
+    all: &CpuSet,
+) -> Result<AffinityMode, AffinityError> {
     if wanted.is_empty() {
         return Err(AffinityError::EmptyExact);
     }
@@ -130,12 +142,27 @@ mod tests {
         let cpuset = cpus("2-5");
         let cases = [
             (AffinityIntent::Inherit, AffinityMode::None),
-            (AffinityIntent::RandomSubset, AffinityMode::Random { from: cpuset.clone(), count: 2 }),
+            (
+                AffinityIntent::RandomSubset,
+                AffinityMode::Random {
+                    from: cpuset.clone(),
+                    count: 2,
+                },
+            ),
             (AffinityIntent::LlcAligned, AffinityMode::Fixed(cpus("2-3"))),
-            (AffinityIntent::CrossCgroup, AffinityMode::Fixed(cpus("0-7"))),
+            (
+                AffinityIntent::CrossCgroup,
+                AffinityMode::Fixed(cpus("0-7")),
+            ),
             (AffinityIntent::SingleCpu, AffinityMode::SingleCpu(2)),
-            (AffinityIntent::exact([1, 2, 3]), AffinityMode::Fixed(cpus("2-3"))),
-            (AffinityIntent::SmtSiblingPair, AffinityMode::Fixed(cpus("2-3"))),
+            (
+                AffinityIntent::exact([1, 2, 3]),
+                AffinityMode::Fixed(cpus("2-3")),
+            ),
+            (
+                AffinityIntent::SmtSiblingPair,
+                AffinityMode::Fixed(cpus("2-3")),
+            ),
         ];
         for (intent, want) in cases {
             assert_eq!(intent.resolve(Some(&cpuset), &t), Ok(want), "{intent:?}");
@@ -147,9 +174,15 @@ mod tests {
         let t = topo("1n1l4c1t");
         assert_eq!(
             AffinityIntent::RandomSubset.resolve(None, &t),
-            Ok(AffinityMode::Random { from: cpus("0-3"), count: 2 })
+            Ok(AffinityMode::Random {
+                from: cpus("0-3"),
+                count: 2
+            })
         );
-        assert_eq!(AffinityIntent::exact([3]).resolve(None, &t), Ok(AffinityMode::Fixed(cpus("3"))));
+        assert_eq!(
+            AffinityIntent::exact([3]).resolve(None, &t),
+            Ok(AffinityMode::Fixed(cpus("3")))
+        );
     }
 
     #[test]
@@ -157,31 +190,63 @@ mod tests {
         let smt = topo("1n2l2c2t");
         let flat = topo("1n2l2c1t");
         let cases = [
-            (AffinityIntent::exact([]), Some(cpus("0-1")), &flat, AffinityError::EmptyExact),
+            (
+                AffinityIntent::exact([]),
+                Some(cpus("0-1")),
+                &flat,
+                AffinityError::EmptyExact,
+            ),
             (
                 AffinityIntent::exact([0, 9]),
                 None,
                 &flat,
-                AffinityError::UnknownCpus { missing: cpus("9"), all: cpus("0-3") },
+                AffinityError::UnknownCpus {
+                    missing: cpus("9"),
+                    all: cpus("0-3"),
+                },
             ),
             (
                 AffinityIntent::exact([2, 3]),
                 Some(cpus("0-1")),
                 &flat,
-                AffinityError::DisjointFromCpuset { wanted: cpus("2-3"), cpuset: cpus("0-1") },
+                AffinityError::DisjointFromCpuset {
+                    wanted: cpus("2-3"),
+                    cpuset: cpus("0-1"),
+                },
             ),
-            (AffinityIntent::CrossCgroup, None, &flat, AffinityError::NothingToCross),
-            (AffinityIntent::SmtSiblingPair, None, &flat, AffinityError::NoSmtPair { pool: cpus("0-3") }),
+            (
+                AffinityIntent::CrossCgroup,
+                None,
+                &flat,
+                AffinityError::NothingToCross,
+            ),
+            (
+                AffinityIntent::SmtSiblingPair,
+                None,
+                &flat,
+                AffinityError::NoSmtPair { pool: cpus("0-3") },
+            ),
             (
                 AffinityIntent::SmtSiblingPair,
                 Some(cpus("1-2")),
                 &smt,
                 AffinityError::NoSmtPair { pool: cpus("1-2") },
             ),
-            (AffinityIntent::SingleCpu, Some(cpus("12-13")), &flat, AffinityError::EmptyPool { pool: cpus("12-13") }),
+            (
+                AffinityIntent::SingleCpu,
+                Some(cpus("12-13")),
+                &flat,
+                AffinityError::EmptyPool {
+                    pool: cpus("12-13"),
+                },
+            ),
         ];
         for (intent, cpuset, t, want) in cases {
-            assert_eq!(intent.resolve(cpuset.as_ref(), t), Err(want), "{intent:?} {cpuset:?}");
+            assert_eq!(
+                intent.resolve(cpuset.as_ref(), t),
+                Err(want),
+                "{intent:?} {cpuset:?}"
+            );
         }
     }
 }

@@ -31,9 +31,13 @@ pub enum CpusetError {
     ZeroPartitions,
     #[error("partition index {index} is not below `of` = {of}; valid indices are 0..{of}")]
     PartitionIndexOutOfRange { index: usize, of: usize },
-    #[error("{what} = {value} is not a fraction in [0, 1]; pass a finite value between 0.0 and 1.0")]
+    #[error(
+        "{what} = {value} is not a fraction in [0, 1]; pass a finite value between 0.0 and 1.0"
+    )]
     BadFraction { what: &'static str, value: f64 },
-    #[error("range start {start} is not below end {end}; the range would be empty, so swap or widen it")]
+    #[error(
+        "range start {start} is not below end {end}; the range would be empty, so swap or widen it"
+    )]
     EmptyRange { start: f64, end: f64 },
     #[error("{of} partitions need at least {of} usable CPUs but the topology has {usable}; use fewer partitions or a bigger topology")]
     TooFewCpus { of: usize, usable: usize },
@@ -76,14 +80,18 @@ impl CpusetSpec {
     /// Checks the spec against the topology; `resolve` of a validated spec is never empty.
     pub fn validate(&self, topo: &TestTopology) -> Result<(), CpusetError> {
         match self {
-            CpusetSpec::Llc(index) if *index >= topo.num_llcs() => Err(CpusetError::LlcOutOfRange {
-                index: *index,
-                llcs: topo.num_llcs(),
-            }),
-            CpusetSpec::Numa(node) if topo.numa_node_cpus(*node).is_empty() => Err(CpusetError::NumaOutOfRange {
-                node: *node,
-                nodes: topo.num_numa_nodes(),
-            }),
+            CpusetSpec::Llc(index) if *index >= topo.num_llcs() => {
+                Err(CpusetError::LlcOutOfRange {
+                    index: *index,
+                    llcs: topo.num_llcs(),
+                })
+            }
+            CpusetSpec::Numa(node) if topo.numa_node_cpus(*node).is_empty() => {
+                Err(CpusetError::NumaOutOfRange {
+                    node: *node,
+                    nodes: topo.num_numa_nodes(),
+                })
+            }
             CpusetSpec::Range {
                 start_frac,
                 end_frac,
@@ -172,7 +180,11 @@ fn non_empty(cpus: CpuSet) -> Result<(), CpusetError> {
 }
 
 fn frac_index(len: f64, frac: f64, max: usize) -> usize {
-    let frac = if frac.is_finite() { frac.clamp(0.0, 1.0) } else { 0.0 };
+    let frac = if frac.is_finite() {
+        frac.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     ((len * frac).floor() as usize).min(max)
 }
 
@@ -239,18 +251,45 @@ mod tests {
     fn rejects_unsatisfiable_specs() {
         let t = topo("1n2l2c1t");
         let cases = [
-            (CpusetSpec::llc(2), CpusetError::LlcOutOfRange { index: 2, llcs: 2 }),
-            (CpusetSpec::numa(1), CpusetError::NumaOutOfRange { node: 1, nodes: 1 }),
+            (
+                CpusetSpec::llc(2),
+                CpusetError::LlcOutOfRange { index: 2, llcs: 2 },
+            ),
+            (
+                CpusetSpec::numa(1),
+                CpusetError::NumaOutOfRange { node: 1, nodes: 1 },
+            ),
             (CpusetSpec::disjoint(0, 0), CpusetError::ZeroPartitions),
-            (CpusetSpec::disjoint(2, 2), CpusetError::PartitionIndexOutOfRange { index: 2, of: 2 }),
-            (CpusetSpec::disjoint(0, 4), CpusetError::TooFewCpus { of: 4, usable: 3 }),
-            (CpusetSpec::range(0.5, 0.5), CpusetError::EmptyRange { start: 0.5, end: 0.5 }),
+            (
+                CpusetSpec::disjoint(2, 2),
+                CpusetError::PartitionIndexOutOfRange { index: 2, of: 2 },
+            ),
+            (
+                CpusetSpec::disjoint(0, 4),
+                CpusetError::TooFewCpus { of: 4, usable: 3 },
+            ),
+            (
+                CpusetSpec::range(0.5, 0.5),
+                CpusetError::EmptyRange {
+                    start: 0.5,
+                    end: 0.5,
+                },
+            ),
             (CpusetSpec::range(0.0, 0.1), CpusetError::ResolvesEmpty),
-            (CpusetSpec::overlap(0, 2, 1.5), CpusetError::BadFraction { what: "frac", value: 1.5 }),
+            (
+                CpusetSpec::overlap(0, 2, 1.5),
+                CpusetError::BadFraction {
+                    what: "frac",
+                    value: 1.5,
+                },
+            ),
             (CpusetSpec::exact([]), CpusetError::EmptyExact),
             (
                 CpusetSpec::exact([1, 9]),
-                CpusetError::UnknownCpus { missing: cpus("9"), all: cpus("0-3") },
+                CpusetError::UnknownCpus {
+                    missing: cpus("9"),
+                    all: cpus("0-3"),
+                },
             ),
         ];
         for (spec, want) in cases {
@@ -262,7 +301,13 @@ mod tests {
     fn nan_fraction_is_rejected_and_resolve_clamps() {
         let t = topo("1n1l4c1t");
         let spec = CpusetSpec::range(f64::NAN, 1.0);
-        assert!(matches!(spec.validate(&t), Err(CpusetError::BadFraction { what: "start_frac", .. })));
+        assert!(matches!(
+            spec.validate(&t),
+            Err(CpusetError::BadFraction {
+                what: "start_frac",
+                ..
+            })
+        ));
         assert_eq!(spec.resolve(&t), cpus("0-2"));
         assert!(CpusetSpec::disjoint(5, 2).resolve(&t).is_empty());
     }

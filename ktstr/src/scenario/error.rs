@@ -32,14 +32,24 @@ pub enum ScenarioError {
     },
     #[error("{scope}: cgroup {name:?} has a worker group of 0 workers, which would make every check pass vacuously; give it at least 1 worker (use Op::add_cgroup for an empty cgroup)")]
     ZeroWorkers { scope: Scope, name: String },
-    #[error("{scope}: cgroup {name:?} is declared twice; give each cgroup of a step a unique name")]
+    #[error(
+        "{scope}: cgroup {name:?} is declared twice; give each cgroup of a step a unique name"
+    )]
     DuplicateCgroup { scope: Scope, name: String },
     #[error("{scope}: cgroup {name:?} shadows a backdrop cgroup of the same name; rename it")]
     ShadowsBackdrop { scope: Scope, name: String },
     #[error("{scope}: {op} names cgroup {name:?}, which does not exist at that point; add it first (Op::add_cgroup or a CgroupDef)")]
-    UnknownCgroup { scope: Scope, op: String, name: String },
+    UnknownCgroup {
+        scope: Scope,
+        op: String,
+        name: String,
+    },
     #[error("{scope}: {op} would remove, stop or move out of backdrop cgroup {name:?}; backdrop cgroups live for the whole scenario, so declare it in a step instead")]
-    BackdropProtected { scope: Scope, op: String, name: String },
+    BackdropProtected {
+        scope: Scope,
+        op: String,
+        name: String,
+    },
     #[error("{scope}: cgroup {name:?}: CpusetSpec validation failed: {source}")]
     Cpuset {
         scope: Scope,

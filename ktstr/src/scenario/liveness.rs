@@ -6,7 +6,9 @@ pub fn process_alive(pid: i32) -> bool {
         return false;
     };
     // The state follows the command name, which is wrapped in parentheses and may itself contain them.
-    let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next());
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.trim_start().chars().next());
     !matches!(state, None | Some('Z') | Some('X') | Some('x'))
 }
 
@@ -20,7 +22,8 @@ mod tests {
         let mut child = std::process::Command::new("true").spawn().unwrap();
         let pid = child.id() as i32;
         // Exited but not yet reaped: a zombie counts as dead.
-        while std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z")) {
+        while std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z"))
+        {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         assert!(!process_alive(pid));

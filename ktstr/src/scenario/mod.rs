@@ -20,7 +20,9 @@ pub use cgroup_def::{CgroupDef, Work};
 pub use cpuset_spec::{CpusetError, CpusetSpec};
 pub use ctx::{Ctx, CtxBuilder};
 pub use error::{ScenarioError, Scope};
-pub use executor::{execute_defs, execute_scenario, execute_scenario_with, execute_steps, execute_steps_with};
+pub use executor::{
+    execute_defs, execute_scenario, execute_scenario_with, execute_steps, execute_steps_with,
+};
 pub use liveness::process_alive;
 pub use op::Op;
 pub use step::{HoldError, HoldSpec, Setup, Step};

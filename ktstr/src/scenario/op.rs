@@ -11,23 +11,48 @@ type Name = Cow<'static, str>;
 #[non_exhaustive]
 pub enum Op {
     /// Create an empty cgroup (no cpuset, no workers).
-    AddCgroup { name: Name },
+    AddCgroup {
+        name: Name,
+    },
     /// Stop and judge its workers, then remove the cgroup.
-    RemoveCgroup { cgroup: Name },
-    SetCpuset { cgroup: Name, cpus: CpusetSpec },
+    RemoveCgroup {
+        cgroup: Name,
+    },
+    SetCpuset {
+        cgroup: Name,
+        cpus: CpusetSpec,
+    },
     /// Write an empty cpuset so the cgroup inherits its parent's CPUs.
-    ClearCpuset { cgroup: Name },
-    SwapCpusets { a: Name, b: Name },
+    ClearCpuset {
+        cgroup: Name,
+    },
+    SwapCpusets {
+        a: Name,
+        b: Name,
+    },
     /// Fork workers into an existing cgroup (the work type is used as is, never overridden).
-    Spawn { cgroup: Name, work: Work },
+    Spawn {
+        cgroup: Name,
+        work: Work,
+    },
     /// Stop and judge the cgroup's workers, keeping the cgroup.
-    StopCgroup { cgroup: Name },
+    StopCgroup {
+        cgroup: Name,
+    },
     /// Re-resolve and apply an affinity to every worker of the cgroup.
-    SetAffinity { cgroup: Name, affinity: AffinityIntent },
+    SetAffinity {
+        cgroup: Name,
+        affinity: AffinityIntent,
+    },
     /// Fork workers left in the managed parent cgroup (contention from outside the test cgroups).
-    SpawnHost { work: Work },
+    SpawnHost {
+        work: Work,
+    },
     /// Move every worker of `from` into `to`.
-    MoveAllTasks { from: Name, to: Name },
+    MoveAllTasks {
+        from: Name,
+        to: Name,
+    },
 }
 
 impl Op {
@@ -36,7 +61,9 @@ impl Op {
     }
 
     pub fn remove_cgroup(cgroup: impl Into<Name>) -> Self {
-        Op::RemoveCgroup { cgroup: cgroup.into() }
+        Op::RemoveCgroup {
+            cgroup: cgroup.into(),
+        }
     }
 
     pub fn set_cpuset(cgroup: impl Into<Name>, cpus: CpusetSpec) -> Self {
@@ -47,7 +74,9 @@ impl Op {
     }
 
     pub fn clear_cpuset(cgroup: impl Into<Name>) -> Self {
-        Op::ClearCpuset { cgroup: cgroup.into() }
+        Op::ClearCpuset {
+            cgroup: cgroup.into(),
+        }
     }
 
     pub fn swap_cpusets(a: impl Into<Name>, b: impl Into<Name>) -> Self {
@@ -65,7 +94,9 @@ impl Op {
     }
 
     pub fn stop_cgroup(cgroup: impl Into<Name>) -> Self {
-        Op::StopCgroup { cgroup: cgroup.into() }
+        Op::StopCgroup {
+            cgroup: cgroup.into(),
+        }
     }
 
     pub fn set_affinity(cgroup: impl Into<Name>, affinity: AffinityIntent) -> Self {

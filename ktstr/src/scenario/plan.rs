@@ -1,6 +1,6 @@
 //! Resolution of declared work into workload configs, shared by validation and execution.
 
-use super::{Ctx, Scope, ScenarioError, Work};
+use super::{Ctx, ScenarioError, Scope, Work};
 use crate::topology::CpuSet;
 use crate::workload::WorkloadConfig;
 
@@ -24,22 +24,24 @@ pub(crate) fn resolve_work(
         Some(over) if swappable && workers % over.worker_group_size() == 0 => over.clone(),
         _ => work.work_type.clone(),
     };
-    let affinity = work
-        .affinity
-        .resolve(cpuset, ctx.topo)
-        .map_err(|source| ScenarioError::Affinity {
-            scope,
-            name: name.to_string(),
-            source,
-        })?;
+    let affinity =
+        work.affinity
+            .resolve(cpuset, ctx.topo)
+            .map_err(|source| ScenarioError::Affinity {
+                scope,
+                name: name.to_string(),
+                source,
+            })?;
     let config = WorkloadConfig::new(work_type)
         .workers(workers)
         .affinity(affinity)
         .sched_policy(work.sched_policy);
-    config.validate().map_err(|source| ScenarioError::Workload {
-        scope,
-        name: name.to_string(),
-        source,
-    })?;
+    config
+        .validate()
+        .map_err(|source| ScenarioError::Workload {
+            scope,
+            name: name.to_string(),
+            source,
+        })?;
     Ok(config)
 }

@@ -42,7 +42,9 @@ pub enum HoldSpec {
     Frac(f64),
     Fixed(Duration),
     /// Set up once, then re-apply the ops every `interval` until scenario start + `ctx.duration`.
-    Loop { interval: Duration },
+    Loop {
+        interval: Duration,
+    },
 }
 
 impl HoldSpec {
@@ -72,11 +74,15 @@ impl HoldSpec {
 /// A hold that would make a step meaningless.
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 pub enum HoldError {
-    #[error("HoldSpec::Fixed(0) holds for no time; give a positive duration or use HoldSpec::FULL")]
+    #[error(
+        "HoldSpec::Fixed(0) holds for no time; give a positive duration or use HoldSpec::FULL"
+    )]
     ZeroFixed,
     #[error("HoldSpec::Frac({0}) is not a positive finite fraction of the duration; use e.g. HoldSpec::Frac(0.5)")]
     BadFrac(f64),
-    #[error("HoldSpec::Loop with a zero interval would spin; give a positive interval such as 100 ms")]
+    #[error(
+        "HoldSpec::Loop with a zero interval would spin; give a positive interval such as 100 ms"
+    )]
     ZeroInterval,
 }
 

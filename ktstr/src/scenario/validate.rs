@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Backdrop, CgroupDef, CpusetSpec, Ctx, Op, Scope, ScenarioError, Step};
+use super::{Backdrop, CgroupDef, CpusetSpec, Ctx, Op, ScenarioError, Scope, Step};
 use crate::topology::CpuSet;
 
 /// Cgroup names alive at one point of the scenario, with the cpuset each would have.
@@ -28,7 +28,10 @@ pub(crate) fn validate(
     steps: &[(&Step, Vec<CgroupDef>)],
 ) -> Result<(), ScenarioError> {
     let mut names = Names::default();
-    let mut checker = Checker { ctx, names: &mut names };
+    let mut checker = Checker {
+        ctx,
+        names: &mut names,
+    };
     checker.defs(Scope::Backdrop, &backdrop.cgroups)?;
     checker.ops(Scope::Backdrop, &backdrop.ops)?;
     names.backdrop = std::mem::take(&mut names.step);
@@ -37,7 +40,10 @@ pub(crate) fn validate(
         step.hold
             .validate()
             .map_err(|source| ScenarioError::BadHold { scope, source })?;
-        let mut checker = Checker { ctx, names: &mut names };
+        let mut checker = Checker {
+            ctx,
+            names: &mut names,
+        };
         checker.ops(scope, &step.ops)?;
         checker.defs(scope, defs)?;
         if matches!(step.hold, super::HoldSpec::Loop { .. }) {
@@ -54,23 +60,35 @@ struct Checker<'a, 'c> {
 }
 
 impl Checker<'_, '_> {
-    fn add(&mut self, scope: Scope, name: &str, cpuset: Option<CpuSet>) -> Result<(), ScenarioError> {
+    fn add(
+        &mut self,
+        scope: Scope,
+        name: &str,
+        cpuset: Option<CpuSet>,
+    ) -> Result<(), ScenarioError> {
         let name_owned = name.to_string();
         if scope != Scope::Backdrop && self.names.backdrop.contains_key(name) {
-            return Err(ScenarioError::ShadowsBackdrop { scope, name: name_owned });
+            return Err(ScenarioError::ShadowsBackdrop {
+                scope,
+                name: name_owned,
+            });
         }
         if self.names.step.insert(name_owned.clone(), cpuset).is_some() {
-            return Err(ScenarioError::DuplicateCgroup { scope, name: name_owned });
+            return Err(ScenarioError::DuplicateCgroup {
+                scope,
+                name: name_owned,
+            });
         }
         Ok(())
     }
 
     fn spec(&self, scope: Scope, name: &str, spec: &CpusetSpec) -> Result<CpuSet, ScenarioError> {
-        spec.validate(self.ctx.topo).map_err(|source| ScenarioError::Cpuset {
-            scope,
-            name: name.to_string(),
-            source,
-        })?;
+        spec.validate(self.ctx.topo)
+            .map_err(|source| ScenarioError::Cpuset {
+                scope,
+                name: name.to_string(),
+                source,
+            })?;
         Ok(spec.resolve(self.ctx.topo))
     }
 
@@ -81,7 +99,14 @@ impl Checker<'_, '_> {
                 None => None,
             };
             for work in def.effective_works() {
-                super::plan::resolve_work(self.ctx, scope, &def.name, &work, cpuset.as_ref(), def.swappable)?;
+                super::plan::resolve_work(
+                    self.ctx,
+                    scope,
+                    &def.name,
+                    &work,
+                    cpuset.as_ref(),
+                    def.swappable,
+                )?;
             }
             self.add(scope, &def.name, cpuset)?;
         }
@@ -145,7 +170,8 @@ impl Checker<'_, '_> {
             }
             Op::Spawn { cgroup, work } => {
                 let cpuset = self.known(scope, op, cgroup)?;
-                super::plan::resolve_work(self.ctx, scope, cgroup, work, cpuset.as_ref(), false).map(drop)
+                super::plan::resolve_work(self.ctx, scope, cgroup, work, cpuset.as_ref(), false)
+                    .map(drop)
             }
             Op::SetAffinity { cgroup, affinity } => {
                 let cpuset = self.known(scope, op, cgroup)?;

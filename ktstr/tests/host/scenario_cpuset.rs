@@ -12,8 +12,10 @@ struct Parent(CgroupManager);
 
 impl Parent {
     fn new(tag: &str) -> Parent {
-        let root = std::env::var_os("KTSTR_CGROUP_ROOT").map_or_else(|| PathBuf::from("/sys/fs/cgroup"), PathBuf::from);
-        let manager = CgroupManager::new(root.join(format!("ktstr-scn-{tag}-{}", std::process::id())));
+        let root = std::env::var_os("KTSTR_CGROUP_ROOT")
+            .map_or_else(|| PathBuf::from("/sys/fs/cgroup"), PathBuf::from);
+        let manager =
+            CgroupManager::new(root.join(format!("ktstr-scn-{tag}-{}", std::process::id())));
         manager
             .setup(Controllers::CPUSET_AND_CPU)
             .expect("cgroup v2 with the cpuset controller (run inside the ktstr VM)");
@@ -29,7 +31,10 @@ impl Drop for Parent {
     }
 }
 
-fn run(tag: &str, steps: impl FnOnce(&Ctx) -> anyhow::Result<AssertResult>) -> (AssertResult, PathBuf) {
+fn run(
+    tag: &str,
+    steps: impl FnOnce(&Ctx) -> anyhow::Result<AssertResult>,
+) -> (AssertResult, PathBuf) {
     let _serial = crate::serial();
     let parent = Parent::new(tag);
     let topo = TestTopology::from_sysfs().unwrap();
@@ -40,8 +45,16 @@ fn run(tag: &str, steps: impl FnOnce(&Ctx) -> anyhow::Result<AssertResult>) -> (
         .build();
     let result = steps(&ctx).unwrap();
     let path = parent.0.parent().to_path_buf();
-    let leftovers: Vec<_> = std::fs::read_dir(&path).unwrap().flatten().filter(|e| e.path().is_dir()).collect();
-    assert!(leftovers.is_empty(), "cgroups left under {}: {leftovers:?}", path.display());
+    let leftovers: Vec<_> = std::fs::read_dir(&path)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "cgroups left under {}: {leftovers:?}",
+        path.display()
+    );
     (result, path)
 }
 
@@ -82,7 +95,10 @@ fn swapped_and_cleared_cpusets_keep_the_verdict_honest() {
         ]);
         let steps = vec![
             Step::new(vec![Op::swap_cpusets("a", "b")], HoldSpec::Frac(0.5)),
-            Step::new(vec![Op::clear_cpuset("a"), Op::move_all_tasks("b", "a")], HoldSpec::Frac(0.5)),
+            Step::new(
+                vec![Op::clear_cpuset("a"), Op::move_all_tasks("b", "a")],
+                HoldSpec::Frac(0.5),
+            ),
         ];
         execute_scenario(ctx, &backdrop, steps)
     });

@@ -5,7 +5,13 @@ use crate::scenario::{execute_defs, AffinityIntent, CgroupDef, CpusetSpec, Ctx, 
 use crate::workload::{SchedPolicy, WorkType};
 
 pub fn steady(ctx: &Ctx) -> anyhow::Result<AssertResult> {
-    execute_defs(ctx, vec![CgroupDef::named("cg_0").swappable(true), CgroupDef::named("cg_1").swappable(true)])
+    execute_defs(
+        ctx,
+        vec![
+            CgroupDef::named("cg_0").swappable(true),
+            CgroupDef::named("cg_1").swappable(true),
+        ],
+    )
 }
 
 pub fn steady_llc(ctx: &Ctx) -> anyhow::Result<AssertResult> {
@@ -25,13 +31,16 @@ pub fn steady_llc(ctx: &Ctx) -> anyhow::Result<AssertResult> {
 }
 
 pub fn oversubscribed(ctx: &Ctx) -> anyhow::Result<AssertResult> {
-    let def = |name: &'static str| CgroupDef::named(name).push_work(Work::new(WorkType::Mixed).workers(16));
+    let def = |name: &'static str| {
+        CgroupDef::named(name).push_work(Work::new(WorkType::Mixed).workers(16))
+    };
     execute_defs(ctx, vec![def("cg_0"), def("cg_1")])
 }
 
 pub fn affinity_pinned(ctx: &Ctx) -> anyhow::Result<AssertResult> {
     let pair: Vec<usize> = ctx.topo.usable_cpus().iter().take(2).collect();
-    let def = |name: &'static str| CgroupDef::named(name).affinity(AffinityIntent::exact(pair.clone()));
+    let def =
+        |name: &'static str| CgroupDef::named(name).affinity(AffinityIntent::exact(pair.clone()));
     execute_defs(ctx, vec![def("cg_0"), def("cg_1")])
 }
 

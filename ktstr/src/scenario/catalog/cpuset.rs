@@ -12,7 +12,10 @@ fn two_cgroups(a: Option<CpusetSpec>, b: Option<CpusetSpec>) -> Backdrop {
 }
 
 fn split(a: CpusetSpec, b: CpusetSpec, hold: HoldSpec) -> Step {
-    Step::new(vec![Op::set_cpuset("cg_0", a), Op::set_cpuset("cg_1", b)], hold)
+    Step::new(
+        vec![Op::set_cpuset("cg_0", a), Op::set_cpuset("cg_1", b)],
+        hold,
+    )
 }
 
 fn idle_step(hold: HoldSpec) -> Step {
@@ -30,10 +33,16 @@ pub fn cpuset_apply(ctx: &Ctx) -> anyhow::Result<AssertResult> {
 
 pub fn cpuset_clear(ctx: &Ctx) -> anyhow::Result<AssertResult> {
     let half = HoldSpec::Frac(0.5);
-    let backdrop = two_cgroups(Some(CpusetSpec::disjoint(0, 2)), Some(CpusetSpec::disjoint(1, 2)));
+    let backdrop = two_cgroups(
+        Some(CpusetSpec::disjoint(0, 2)),
+        Some(CpusetSpec::disjoint(1, 2)),
+    );
     let steps = vec![
         idle_step(half),
-        Step::new(vec![Op::clear_cpuset("cg_0"), Op::clear_cpuset("cg_1")], half),
+        Step::new(
+            vec![Op::clear_cpuset("cg_0"), Op::clear_cpuset("cg_1")],
+            half,
+        ),
     ];
     execute_scenario(ctx, &backdrop, steps)
 }
@@ -41,16 +50,31 @@ pub fn cpuset_clear(ctx: &Ctx) -> anyhow::Result<AssertResult> {
 pub fn cpuset_resize(ctx: &Ctx) -> anyhow::Result<AssertResult> {
     let third = HoldSpec::Frac(1.0 / 3.0);
     let steps = vec![
-        split(CpusetSpec::range(0.0, 0.5), CpusetSpec::range(0.5, 1.0), third),
-        split(CpusetSpec::range(0.0, 0.75), CpusetSpec::range(0.75, 1.0), third),
-        split(CpusetSpec::range(0.5, 1.0), CpusetSpec::range(0.0, 0.5), third),
+        split(
+            CpusetSpec::range(0.0, 0.5),
+            CpusetSpec::range(0.5, 1.0),
+            third,
+        ),
+        split(
+            CpusetSpec::range(0.0, 0.75),
+            CpusetSpec::range(0.75, 1.0),
+            third,
+        ),
+        split(
+            CpusetSpec::range(0.5, 1.0),
+            CpusetSpec::range(0.0, 0.5),
+            third,
+        ),
     ];
     execute_scenario(ctx, &two_cgroups(None, None), steps)
 }
 
 pub fn cpuset_swap(ctx: &Ctx) -> anyhow::Result<AssertResult> {
     let third = HoldSpec::Frac(1.0 / 3.0);
-    let backdrop = two_cgroups(Some(CpusetSpec::disjoint(0, 2)), Some(CpusetSpec::disjoint(1, 2)));
+    let backdrop = two_cgroups(
+        Some(CpusetSpec::disjoint(0, 2)),
+        Some(CpusetSpec::disjoint(1, 2)),
+    );
     let swap = || Step::new(vec![Op::swap_cpusets("cg_0", "cg_1")], third);
     execute_scenario(ctx, &backdrop, vec![idle_step(third), swap(), swap()])
 }

@@ -1,7 +1,9 @@
 //! Dynamic canned scenarios: cgroups added, removed and nested, affinities and tasks moved mid-run.
 
 use crate::assert::AssertResult;
-use crate::scenario::{execute_scenario, AffinityIntent, Backdrop, CgroupDef, Ctx, HoldSpec, Op, Step};
+use crate::scenario::{
+    execute_scenario, AffinityIntent, Backdrop, CgroupDef, Ctx, HoldSpec, Op, Step,
+};
 
 const HALF: HoldSpec = HoldSpec::Frac(0.5);
 
@@ -48,11 +50,16 @@ pub fn nested_steady(ctx: &Ctx) -> anyhow::Result<AssertResult> {
         CgroupDef::named("outer_0/inner_1"),
         CgroupDef::named("outer_1/inner_0"),
     ];
-    execute_scenario(ctx, &Backdrop::EMPTY, vec![Step::with_defs(defs, HoldSpec::FULL)])
+    execute_scenario(
+        ctx,
+        &Backdrop::EMPTY,
+        vec![Step::with_defs(defs, HoldSpec::FULL)],
+    )
 }
 
 pub fn nested_task_move(ctx: &Ctx) -> anyhow::Result<AssertResult> {
-    let backdrop = Backdrop::with_cgroups([CgroupDef::named("outer/a").workers(2)]).push_op(Op::add_cgroup("outer/b"));
+    let backdrop = Backdrop::with_cgroups([CgroupDef::named("outer/a").workers(2)])
+        .push_op(Op::add_cgroup("outer/b"));
     let steps = vec![
         Step::new(Vec::new(), HALF),
         Step::new(vec![Op::move_all_tasks("outer/a", "outer/b")], HALF),

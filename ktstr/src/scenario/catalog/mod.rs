@@ -8,7 +8,9 @@ mod stress;
 use crate::assert::AssertResult;
 use crate::scenario::Ctx;
 
-pub use basic::{affinity_pinned, mixed_workloads, oversubscribed, sched_policies, steady, steady_llc};
+pub use basic::{
+    affinity_pinned, mixed_workloads, oversubscribed, sched_policies, steady, steady_llc,
+};
 pub use cpuset::{cpuset_apply, cpuset_clear, cpuset_resize, cpuset_swap};
 pub use dynamic::{affinity_change, cgroup_add, cgroup_remove, nested_steady, nested_task_move};
 pub use stress::{cgroup_rapid_churn, cpuset_flip_race, host_contention, workload_variety};
@@ -60,10 +62,13 @@ pub fn catalog() -> &'static [CannedScenario] {
 
 /// Looks a scenario up by name.
 pub fn find(name: &str) -> Result<&'static CannedScenario, UnknownScenario> {
-    CATALOG.iter().find(|s| s.name == name).ok_or_else(|| UnknownScenario {
-        name: name.to_string(),
-        suggestion: suggest(name),
-    })
+    CATALOG
+        .iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| UnknownScenario {
+            name: name.to_string(),
+            suggestion: suggest(name),
+        })
 }
 
 /// A name that is not in the catalog, with the closest known name when there is one.
@@ -110,7 +115,10 @@ mod tests {
         assert_eq!(names.len(), catalog().len());
         assert!(catalog().len() >= 12);
         for category in ["basic", "cpuset", "dynamic", "stress"] {
-            assert!(catalog().iter().any(|s| s.category == category), "{category}");
+            assert!(
+                catalog().iter().any(|s| s.category == category),
+                "{category}"
+            );
         }
     }
 

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use crate::assert::AssertResult;
-use crate::scenario::{execute_scenario, Backdrop, CgroupDef, CpusetSpec, Ctx, HoldSpec, Op, Step, Work};
+use crate::scenario::{
+    execute_scenario, Backdrop, CgroupDef, CpusetSpec, Ctx, HoldSpec, Op, Step, Work,
+};
 use crate::workload::WorkType;
 
 pub fn host_contention(ctx: &Ctx) -> anyhow::Result<AssertResult> {
@@ -46,9 +48,13 @@ pub fn workload_variety(ctx: &Ctx) -> anyhow::Result<AssertResult> {
         ("mixed", WorkType::Mixed),
         ("yield", WorkType::YieldHeavy),
     ];
-    let defs = types
+    let defs: Vec<CgroupDef> = types
         .into_iter()
         .map(|(name, wt)| CgroupDef::named(name).push_work(Work::new(wt).workers(2)))
         .collect();
-    execute_scenario(ctx, &Backdrop::EMPTY, vec![Step::with_defs(defs, HoldSpec::FULL)])
+    execute_scenario(
+        ctx,
+        &Backdrop::EMPTY,
+        vec![Step::with_defs(defs, HoldSpec::FULL)],
+    )
 }

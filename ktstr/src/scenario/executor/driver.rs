@@ -32,12 +32,20 @@ pub fn execute_steps(ctx: &Ctx, steps: Vec<Step>) -> anyhow::Result<AssertResult
 }
 
 /// Runs the steps with `checks` replacing `ctx.assert` when given.
-pub fn execute_steps_with(ctx: &Ctx, steps: Vec<Step>, checks: Option<&Assert>) -> anyhow::Result<AssertResult> {
+pub fn execute_steps_with(
+    ctx: &Ctx,
+    steps: Vec<Step>,
+    checks: Option<&Assert>,
+) -> anyhow::Result<AssertResult> {
     execute_scenario_with(ctx, &Backdrop::EMPTY, steps, checks)
 }
 
 /// Runs a backdrop (alive for the whole scenario) and the steps.
-pub fn execute_scenario(ctx: &Ctx, backdrop: &Backdrop, steps: Vec<Step>) -> anyhow::Result<AssertResult> {
+pub fn execute_scenario(
+    ctx: &Ctx,
+    backdrop: &Backdrop,
+    steps: Vec<Step>,
+) -> anyhow::Result<AssertResult> {
     execute_scenario_with(ctx, backdrop, steps, None)
 }
 
@@ -49,9 +57,10 @@ pub fn execute_scenario_with(
     steps: Vec<Step>,
     checks: Option<&Assert>,
 ) -> anyhow::Result<AssertResult> {
-    let expanded: Vec<(&Step, Vec<CgroupDef>)> = steps.iter().map(|s| (s, s.setup.defs(ctx))).collect();
+    let expanded: Vec<(&Step, Vec<CgroupDef>)> =
+        steps.iter().map(|s| (s, s.setup.defs(ctx))).collect();
     crate::scenario::validate::validate(ctx, backdrop, &expanded)?;
-    let assert = checks.cloned().unwrap_or_else(|| ctx.assert.clone());
+    let assert = checks.copied().unwrap_or(ctx.assert);
     let mut runner = Runner::new(ctx, assert);
     let start = Instant::now();
     let mut failure = backdrop_setup(&mut runner, backdrop).err();
@@ -61,7 +70,11 @@ pub fn execute_scenario_with(
     let backdrop_scope = std::mem::replace(&mut runner.backdrop, LiveScope::new(ctx.cgroups));
     runner.end_scope(backdrop_scope);
     if failure.is_none() {
-        failure = scheduler_check(ctx, &format!("the last of {} step(s)", expanded.len()), start);
+        failure = scheduler_check(
+            ctx,
+            &format!("the last of {} step(s)", expanded.len()),
+            start,
+        );
     }
     let mut verdict = runner.verdict;
     if let Some(detail) = failure {
@@ -82,7 +95,11 @@ fn backdrop_setup(runner: &mut Runner, backdrop: &Backdrop) -> Result<(), Assert
         .map_err(|e| detail(DetailKind::Other, format!("Backdrop setup failed: {e}")))
 }
 
-fn run_steps(runner: &mut Runner, steps: &[(&Step, Vec<CgroupDef>)], start: Instant) -> Option<AssertDetail> {
+fn run_steps(
+    runner: &mut Runner,
+    steps: &[(&Step, Vec<CgroupDef>)],
+    start: Instant,
+) -> Option<AssertDetail> {
     let ctx = runner.ctx;
     for (i, (step, defs)) in steps.iter().enumerate() {
         if i > 0 {
@@ -103,9 +120,17 @@ fn run_steps(runner: &mut Runner, steps: &[(&Step, Vec<CgroupDef>)], start: Inst
     None
 }
 
-fn run_step(runner: &mut Runner, scope: Scope, step: &Step, defs: &[CgroupDef], start: Instant) -> Result<(), AssertDetail> {
+fn run_step(
+    runner: &mut Runner,
+    scope: Scope,
+    step: &Step,
+    defs: &[CgroupDef],
+    start: Instant,
+) -> Result<(), AssertDetail> {
     let ctx = runner.ctx;
-    let failed = |e: crate::scenario::ScenarioError| detail(DetailKind::Other, format!("{scope} failed: {e}"));
+    let failed = |e: crate::scenario::ScenarioError| {
+        detail(DetailKind::Other, format!("{scope} failed: {e}"))
+    };
     match step.hold {
         HoldSpec::Loop { interval } => {
             runner.setup_defs(scope, defs).map_err(failed)?;
@@ -115,7 +140,11 @@ fn run_step(runner: &mut Runner, scope: Scope, step: &Step, defs: &[CgroupDef], 
                 if Instant::now() >= deadline {
                     return Ok(());
                 }
-                hold(ctx, interval.min(deadline.saturating_duration_since(Instant::now())), start)?;
+                hold(
+                    ctx,
+                    interval.min(deadline.saturating_duration_since(Instant::now())),
+                    start,
+                )?;
             }
         }
         _ => {

@@ -110,7 +110,10 @@ impl<'c> LiveScope<'c> {
         if let Some(cpus) = &cpuset {
             self.ops.set_cpuset(name, cpus)?;
         }
-        self.cgroups.entry(name.to_string()).or_default().set_cpuset(cpuset);
+        self.cgroups
+            .entry(name.to_string())
+            .or_default()
+            .set_cpuset(cpuset);
         Ok(())
     }
 
@@ -130,7 +133,8 @@ impl<'c> LiveScope<'c> {
     pub fn remove(&mut self, name: &str, assert: &Assert) -> (Judged, Result<(), CgroupError>) {
         let verdict = self.stop(name, assert);
         let nested = format!("{name}/");
-        self.cgroups.retain(|k, _| k != name && !k.starts_with(&nested));
+        self.cgroups
+            .retain(|k, _| k != name && !k.starts_with(&nested));
         (verdict, self.group.remove(name))
     }
 
@@ -141,7 +145,10 @@ impl<'c> LiveScope<'c> {
     }
 
     fn judge_all(&mut self, names: &[String], assert: &Assert) -> Judged {
-        names.iter().rev().fold(Judged::default(), |acc, n| acc.merge(self.judge(n, assert)))
+        names
+            .iter()
+            .rev()
+            .fold(Judged::default(), |acc, n| acc.merge(self.judge(n, assert)))
     }
 
     /// Stops the workers of one cgroup and checks their reports against its allowed CPUs.
@@ -153,11 +160,16 @@ impl<'c> LiveScope<'c> {
         if handles.is_empty() {
             return Judged::default();
         }
-        let reports: Vec<WorkerReport> = handles.into_iter().flat_map(WorkloadHandle::stop_and_collect).collect();
+        let reports: Vec<WorkerReport> = handles
+            .into_iter()
+            .flat_map(WorkloadHandle::stop_and_collect)
+            .collect();
         let allowed = if name == HOST { None } else { allowed };
         Judged {
             workers: reports.len(),
-            verdict: assert.assert_cgroup(&reports, allowed.as_ref()).with_cgroup_name(name),
+            verdict: assert
+                .assert_cgroup(&reports, allowed.as_ref())
+                .with_cgroup_name(name),
         }
     }
 }

@@ -4,4 +4,6 @@ mod driver;
 mod live;
 mod runner;
 
-pub use driver::{execute_defs, execute_scenario, execute_scenario_with, execute_steps, execute_steps_with};
+pub use driver::{
+    execute_defs, execute_scenario, execute_scenario_with, execute_steps, execute_steps_with,
+};

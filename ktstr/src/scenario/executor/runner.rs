@@ -3,9 +3,9 @@
 use super::live::{Judged, LiveCgroup, LiveScope, HOST};
 use crate::assert::{Assert, AssertResult};
 use crate::scenario::plan::resolve_work;
-use crate::scenario::{AffinityIntent, CgroupDef, Ctx, Op, Scope, ScenarioError};
+use crate::scenario::{AffinityIntent, CgroupDef, Ctx, Op, ScenarioError, Scope};
 use crate::topology::CpuSet;
-use crate::workload::{AffinityMode, WorkloadConfig, WorkloadHandle};
+use crate::workload::{AffinityMode, WorkloadConfig, WorkloadError, WorkloadHandle};
 
 /// The running scenario: the backdrop scope, the current step's scope, and the verdict so far.
 pub(crate) struct Runner<'x, 'c> {
@@ -47,7 +47,12 @@ impl<'x, 'c> Runner<'x, 'c> {
         }
     }
 
-    fn live(&mut self, scope: Scope, op: &Op, name: &str) -> Result<&mut LiveCgroup, ScenarioError> {
+    fn live(
+        &mut self,
+        scope: Scope,
+        op: &Op,
+        name: &str,
+    ) -> Result<&mut LiveCgroup, ScenarioError> {
         self.owner(name)
             .cgroups
             .get_mut(name)
@@ -88,8 +93,12 @@ impl<'x, 'c> Runner<'x, 'c> {
             for work in def.effective_works() {
                 let live = self.live(scope, &Op::add_cgroup(def.name.clone()), &def.name)?;
                 let cpuset = live.cpuset.clone();
-                let config = resolve_work(ctx, scope, &def.name, &work, cpuset.as_ref(), def.swappable)?;
-                spawned.push((def.name.to_string(), self.spawn_into(scope, &def.name, &config)?));
+                let config =
+                    resolve_work(ctx, scope, &def.name, &work, cpuset.as_ref(), def.swappable)?;
+                spawned.push((
+                    def.name.to_string(),
+                    self.spawn_into(scope, &def.name, &config)?,
+                ));
             }
         }
         for (name, mut handle) in spawned {
@@ -105,7 +114,12 @@ impl<'x, 'c> Runner<'x, 'c> {
     }
 
     /// Forks workers and moves them into `name` (not started).
-    fn spawn_into(&self, scope: Scope, name: &str, config: &WorkloadConfig) -> Result<WorkloadHandle, ScenarioError> {
+    fn spawn_into(
+        &self,
+        scope: Scope,
+        name: &str,
+        config: &WorkloadConfig,
+    ) -> Result<WorkloadHandle, ScenarioError> {
         let handle = WorkloadHandle::spawn(config).map_err(|source| ScenarioError::Workload {
             scope,
             name: name.to_string(),
@@ -129,19 +143,21 @@ impl<'x, 'c> Runner<'x, 'c> {
         match op {
             Op::AddCgroup { name } => self.scope_mut(scope).create(name, None).map_err(cgroup_err),
             Op::RemoveCgroup { cgroup } => {
-                let assert = self.assert.clone();
+                let assert = self.assert;
                 let (judged, removed) = self.owner(cgroup).remove(cgroup, &assert);
                 self.record(judged);
                 removed.map_err(cgroup_err)
             }
             Op::StopCgroup { cgroup } => {
                 self.live(scope, op, cgroup)?;
-                let assert = self.assert.clone();
+                let assert = self.assert;
                 let judged = self.owner(cgroup).stop(cgroup, &assert);
                 self.record(judged);
                 Ok(())
             }
-            Op::SetCpuset { cgroup, cpus } => self.write_cpuset(scope, op, cgroup, Some(cpus.resolve(self.ctx.topo))),
+            Op::SetCpuset { cgroup, cpus } => {
+                self.write_cpuset(scope, op, cgroup, Some(cpus.resolve(self.ctx.topo)))
+            }
             Op::ClearCpuset { cgroup } => self.write_cpuset(scope, op, cgroup, None),
             Op::SwapCpusets { a, b } => {
                 let ca = self.live(scope, op, a)?.cpuset.clone();
@@ -161,7 +177,12 @@ impl<'x, 'c> Runner<'x, 'c> {
                 let config = resolve_work(self.ctx, scope, HOST, work, None, false)?;
                 let mut handle = self.spawn_into(scope, HOST, &config)?;
                 handle.start();
-                self.scope_mut(scope).cgroups.entry(HOST.to_string()).or_default().handles.push(handle);
+                self.scope_mut(scope)
+                    .cgroups
+                    .entry(HOST.to_string())
+                    .or_default()
+                    .handles
+                    .push(handle);
                 Ok(())
             }
             Op::SetAffinity { cgroup, affinity } => self.set_affinity(scope, op, cgroup, affinity),
@@ -169,7 +190,13 @@ impl<'x, 'c> Runner<'x, 'c> {
         }
     }
 
-    fn write_cpuset(&mut self, scope: Scope, op: &Op, name: &str, cpus: Option<CpuSet>) -> Result<(), ScenarioError> {
+    fn write_cpuset(
+        &mut self,
+        scope: Scope,
+        op: &Op,
+        name: &str,
+        cpus: Option<CpuSet>,
+    ) -> Result<(), ScenarioError> {
         let result = match &cpus {
             Some(cpus) => self.ctx.cgroups.set_cpuset(name, cpus),
             None => self.ctx.cgroups.clear_cpuset(name),
@@ -179,7 +206,13 @@ impl<'x, 'c> Runner<'x, 'c> {
         Ok(())
     }
 
-    fn set_affinity(&mut self, scope: Scope, op: &Op, name: &str, intent: &AffinityIntent) -> Result<(), ScenarioError> {
+    fn set_affinity(
+        &mut self,
+        scope: Scope,
+        op: &Op,
+        name: &str,
+        intent: &AffinityIntent,
+    ) -> Result<(), ScenarioError> {
         let topo = self.ctx.topo;
         let live = self.live(scope, op, name)?;
         let mode = intent
@@ -201,18 +234,35 @@ impl<'x, 'c> Runner<'x, 'c> {
                         pool.into_iter().take(*count).collect()
                     }
                 };
-                // A worker that already exited cannot take an affinity; its report will say how it ended.
-                let _ = handle.set_affinity(idx, &cpus);
+                match handle.set_affinity(idx, &cpus) {
+                    // A worker that already exited cannot take an affinity; its report says how it ended.
+                    Err(WorkloadError::SetAffinity { source, .. })
+                        if source.raw_os_error() == Some(libc::ESRCH) => {}
+                    result => result.map_err(|source| ScenarioError::Workload {
+                        scope,
+                        name: name.to_string(),
+                        source,
+                    })?,
+                }
             }
         }
         Ok(())
     }
 
-    fn move_all(&mut self, scope: Scope, op: &Op, from: &str, to: &str) -> Result<(), ScenarioError> {
+    fn move_all(
+        &mut self,
+        scope: Scope,
+        op: &Op,
+        from: &str,
+        to: &str,
+    ) -> Result<(), ScenarioError> {
         self.live(scope, op, to)?;
         let moved = std::mem::take(self.live(scope, op, from)?);
         let cgroup_err = |source| ScenarioError::Cgroup { scope, source };
-        self.ctx.cgroups.clear_subtree_control(to).map_err(cgroup_err)?;
+        self.ctx
+            .cgroups
+            .clear_subtree_control(to)
+            .map_err(cgroup_err)?;
         let pids: Vec<i32> = moved.handles.iter().flat_map(|h| h.worker_pids()).collect();
         let result = self.ctx.cgroups.move_tasks(to, &pids).map_err(cgroup_err);
         let source = self.live(scope, op, from)?;
