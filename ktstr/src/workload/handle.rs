@@ -201,6 +201,12 @@ mod tests {
     }
 
     #[test]
+    fn handles_can_move_between_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<WorkloadHandle>();
+    }
+
+    #[test]
     fn io_files_exist_while_running_and_are_removed_after() {
         let mut collected =
             WorkloadHandle::spawn(&WorkloadConfig::new(WorkType::IoSync).workers(2))
