@@ -60,30 +60,26 @@ impl WorkloadHandle {
             });
         }
         let statuses = self.kill_and_reap();
-        let results = parsed
+        let pids = self.worker_pids();
+        let settled = parsed
             .into_iter()
             .zip(statuses)
-            .zip(&self.workers)
-            .zip(iterations);
-        results
-            .enumerate()
-            .map(
-                |(index, (((result, status), worker), iterations))| match result {
-                    Ok(report) => WorkerReport {
-                        tid: worker.pid,
+            .zip(pids.into_iter().zip(iterations));
+        let report = |(index, ((result, status), (pid, iterations)))| {
+            let exit = match (result, status) {
+                (Ok(report), _) => {
+                    return WorkerReport {
+                        tid: pid,
                         index,
                         ..report
-                    },
-                    Err(missing) => {
-                        let exit = match (missing, status) {
-                            (Missing::Ended, Some(exit)) => exit,
-                            _ => ExitInfo::TimedOut,
-                        };
-                        WorkerReport::sentinel(worker.pid, index, iterations, exit)
                     }
-                },
-            )
-            .collect()
+                }
+                (Err(Missing::Ended), Some(exit)) => exit,
+                (Err(_), _) => ExitInfo::TimedOut,
+            };
+            WorkerReport::sentinel(pid, index, iterations, exit)
+        };
+        settled.enumerate().map(report).collect()
     }
 
     /// SIGKILLs the process group of every unreaped worker, then reaps them. Returns how each one ended

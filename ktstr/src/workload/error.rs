@@ -90,3 +90,10 @@ pub enum WorkloadError {
         source: io::Error,
     },
 }
+
+impl WorkloadError {
+    /// Maps a failure to create `what` into `Resource`.
+    pub(crate) fn resource(what: &'static str) -> impl FnOnce(io::Error) -> WorkloadError {
+        move |source| WorkloadError::Resource { what, source }
+    }
+}

@@ -47,10 +47,6 @@ pub struct WorkloadHandle {
     pub(crate) started: bool,
 }
 
-fn resource(what: &'static str) -> impl FnOnce(std::io::Error) -> WorkloadError {
-    move |source| WorkloadError::Resource { what, source }
-}
-
 impl WorkloadHandle {
     /// Validates `config` and forks its workers, each waiting for `start`.
     pub fn spawn(config: &WorkloadConfig) -> Result<WorkloadHandle, WorkloadError> {
@@ -58,9 +54,12 @@ impl WorkloadHandle {
         fork::install_panic_guard();
         let n = config.num_workers;
         let group = config.work_type.worker_group_size().max(1);
-        let counters = SharedSlots::map(n).map_err(resource("iteration counters"))?;
+        let counters =
+            SharedSlots::map(n).map_err(WorkloadError::resource("iteration counters"))?;
         let futexes = match config.work_type.needs_shared_mem() {
-            true => Some(SharedSlots::map(n / group).map_err(resource("futex pages"))?),
+            true => {
+                Some(SharedSlots::map(n / group).map_err(WorkloadError::resource("futex pages"))?)
+            }
             false => None,
         };
         let plan = plan::prepare(config)?;
@@ -198,6 +197,12 @@ mod tests {
                     .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
             })
             .collect()
+    }
+
+    #[test]
+    fn handles_can_move_between_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<WorkloadHandle>();
     }
 
     #[test]

@@ -40,10 +40,6 @@ pub(crate) struct Plan {
     pub(crate) io_paths: Vec<PathBuf>,
 }
 
-fn resource(what: &'static str) -> impl FnOnce(io::Error) -> WorkloadError {
-    move |source| WorkloadError::Resource { what, source }
-}
-
 /// Builds the plan of a validated configuration.
 pub(crate) fn prepare(config: &WorkloadConfig) -> Result<Plan, WorkloadError> {
     let n = config.num_workers;
@@ -62,8 +58,8 @@ pub(crate) fn prepare(config: &WorkloadConfig) -> Result<Plan, WorkloadError> {
     let mut workers = Vec::with_capacity(n);
     let mut parent_ends = Vec::with_capacity(n);
     for index in 0..n {
-        let (gate_parent, gate) = socket_pair().map_err(resource("start gates"))?;
-        let (report_parent, report) = pipe().map_err(resource("report pipes"))?;
+        let (gate_parent, gate) = socket_pair().map_err(WorkloadError::resource("start gates"))?;
+        let (report_parent, report) = pipe().map_err(WorkloadError::resource("report pipes"))?;
         let link = links.next();
         let io_path = match io_paths.get(index) {
             Some(path) => Some(CString::new(path.as_os_str().as_bytes()).map_err(|e| {
@@ -119,8 +115,10 @@ fn worker_mask(affinity: &AffinityMode) -> Option<Vec<u64>> {
 fn pair_links(n: usize) -> Result<Vec<(OwnedFd, OwnedFd)>, WorkloadError> {
     let mut links = Vec::with_capacity(n);
     for _ in 0..n / 2 {
-        let (a_to_b_read, a_to_b_write) = pipe().map_err(resource("partner pipes"))?;
-        let (b_to_a_read, b_to_a_write) = pipe().map_err(resource("partner pipes"))?;
+        let (a_to_b_read, a_to_b_write) =
+            pipe().map_err(WorkloadError::resource("partner pipes"))?;
+        let (b_to_a_read, b_to_a_write) =
+            pipe().map_err(WorkloadError::resource("partner pipes"))?;
         links.push((a_to_b_write, b_to_a_read));
         links.push((b_to_a_write, a_to_b_read));
     }
