@@ -1,38 +1,16 @@
 //! The `CgroupOps` trait: every cgroup operation the scenario engine performs.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
+use super::CgroupError;
 use crate::topology::CpuSet;
-
-/// Errors from cgroup operations. Each message names the cgroup and, where there is one, the fix.
-#[derive(Debug, thiserror::Error)]
-pub enum CgroupError {
-    #[error("invalid cgroup name {name:?}: {reason}")]
-    InvalidName { name: String, reason: &'static str },
-    #[error("cgroup {name:?} does not exist; create it first (Op::add_cgroup or a CgroupDef)")]
-    NotFound { name: String },
-    #[error("cgroup {path}: writing {file} timed out after {timeout:?}; the cgroup filesystem is stuck")]
-    Timeout {
-        path: PathBuf,
-        file: &'static str,
-        timeout: Duration,
-    },
-    #[error("cgroup {path}: {op} failed: {source}{hint}")]
-    Io {
-        path: PathBuf,
-        op: &'static str,
-        #[source]
-        source: std::io::Error,
-        hint: &'static str,
-    },
-}
 
 /// Cgroup operations relative to a managed parent. Names are paths under it (`"a"`, `"a/b"`).
 pub trait CgroupOps: Send + Sync {
     /// Creates the cgroup and any missing ancestors; an existing cgroup is fine.
     fn create_cgroup(&self, name: &str) -> Result<(), CgroupError>;
-    /// Moves the cgroup's tasks to the managed parent, then removes it.
+    /// Removes the cgroup and the cgroups below it, children first, after moving their tasks to the managed
+    /// parent (the real manager uses the cgroup2 root when the parent enables controllers and so may not hold tasks).
     fn remove_cgroup(&self, name: &str) -> Result<(), CgroupError>;
     fn set_cpuset(&self, name: &str, cpus: &CpuSet) -> Result<(), CgroupError>;
     /// Writes an empty `cpuset.cpus`, so the cgroup inherits its parent's CPUs.
@@ -44,7 +22,7 @@ pub trait CgroupOps: Send + Sync {
     fn move_tasks(&self, name: &str, pids: &[i32]) -> Result<(), CgroupError> {
         pids.iter().try_for_each(|&pid| self.move_task(name, pid))
     }
-    /// Writes the empty string to the cgroup's `cgroup.subtree_control`, disabling its controllers.
+    /// Disables every controller listed in the cgroup's `cgroup.subtree_control`.
     fn clear_subtree_control(&self, name: &str) -> Result<(), CgroupError>;
     /// Pids currently in the cgroup (`cgroup.procs`).
     fn tasks(&self, name: &str) -> Result<Vec<i32>, CgroupError>;

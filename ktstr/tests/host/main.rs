@@ -1,3 +1,4 @@
-//! Host integration tests: one binary, one module per area.
+//! Host integration tests.
 
+mod cgroup;
 mod topology;
