@@ -7,4 +7,5 @@ pub mod assert;
 pub mod cgroup;
 pub mod scenario;
 pub mod topology;
+pub mod vm;
 pub mod workload;
