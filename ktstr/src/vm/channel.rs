@@ -26,7 +26,8 @@ pub enum ChannelEvent {
     Message { message: GuestMessage, at: Instant },
     /// A line that is not a message; `reason` says why.
     Unparsed { line: String, reason: String },
-    /// The guest side closed (QEMU exited or the reader was stopped); no events follow.
+    /// The guest side closed or reset the connection (QEMU exited or was killed, or the reader was stopped);
+    /// no events follow.
     Closed,
     /// Connecting or reading failed; no events follow.
     Failed(VmError),
@@ -108,6 +109,7 @@ fn run(socket: &Path, deadline: Instant, shared: &Mutex<Shared>, tx: &Sender<Cha
         line.clear();
         let event = match reader.read_until(b'\n', &mut line) {
             Ok(0) => ChannelEvent::Closed,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => ChannelEvent::Closed,
             Ok(_) => parse_line(&line),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => ChannelEvent::Failed(VmError::io("read", socket, e)),

@@ -2,3 +2,4 @@
 
 mod cgroup;
 mod topology;
+mod vm;
