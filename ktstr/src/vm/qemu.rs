@@ -18,7 +18,8 @@ const REMOTE_DISTANCE: u32 = 20;
 
 /// Every argument after the binary name, in a fixed order.
 pub fn qemu_argv(spec: &VmSpec) -> Vec<String> {
-    let path = |p: &std::path::Path| p.to_str().map(str::to_string).unwrap_or_default();
+    // VmSpec::new checked every path is UTF-8, so this conversion is lossless.
+    let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
     [
         base_args(),
         machine_args(spec.accel()),
