@@ -8,6 +8,7 @@ pub mod cgroup;
 pub mod host;
 pub mod scenario;
 pub mod topology;
+pub mod vm;
 pub mod workload;
 
 pub mod prelude;

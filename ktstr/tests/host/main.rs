@@ -5,11 +5,12 @@ mod checks;
 mod scenario;
 mod scenario_cpuset;
 mod topology;
+mod vm;
 mod workload;
 
 use std::sync::{Mutex, MutexGuard};
 
-/// Serialises tests that fork busy workers: on a small machine, concurrent tests' workers would
+/// Serialises tests that fork busy workers or boot VMs: on a small machine, concurrent tests would
 /// steal each other's CPU time and distort what the checks measure.
 pub fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());

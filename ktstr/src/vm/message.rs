@@ -1,0 +1,106 @@
+//! `GuestMessage`: what the guest tells the host over the `ktstr.0` port, one JSON object per line.
+
+use serde::{Deserialize, Serialize};
+
+/// One guest→host message, serialized as `{"type":"snake_case_name", ...fields}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum GuestMessage {
+    /// PID 1 is running and the channel works.
+    Started,
+    /// The scheduler is attached: sched_ext reports it enabled under `ops_name`.
+    SchedulerReady { pid: u32, ops_name: String },
+    /// The scheduler exited or never attached; `output` is what it printed.
+    SchedulerFailed { output: String },
+    /// A line for the host's log.
+    Log { line: String },
+    /// The test's report.
+    Report { payload: serde_json::Value },
+    /// The guest is done and about to power off.
+    Finished { exit_code: i32 },
+}
+
+impl GuestMessage {
+    /// The message as one JSON line, newline included.
+    pub fn to_line(&self) -> String {
+        let mut line = serde_json::to_string(self).unwrap_or_else(|e| {
+            // Only a map with non-string keys can fail, and these types have none.
+            unreachable!("GuestMessage always serializes: {e}")
+        });
+        line.push('\n');
+        line
+    }
+
+    /// Parses one line, with or without its newline.
+    pub fn from_line(line: &str) -> Result<GuestMessage, serde_json::Error> {
+        serde_json::from_str(line.trim_end_matches(['\n', '\r']))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn all() -> Vec<(GuestMessage, &'static str)> {
+        vec![
+            (GuestMessage::Started, r#"{"type":"started"}"#),
+            (
+                GuestMessage::SchedulerReady {
+                    pid: 42,
+                    ops_name: "simple".into(),
+                },
+                r#"{"type":"scheduler_ready","pid":42,"ops_name":"simple"}"#,
+            ),
+            (
+                GuestMessage::SchedulerFailed {
+                    output: "EXIT: stall\n".into(),
+                },
+                r#"{"type":"scheduler_failed","output":"EXIT: stall\n"}"#,
+            ),
+            (
+                GuestMessage::Log { line: "hi".into() },
+                r#"{"type":"log","line":"hi"}"#,
+            ),
+            (
+                GuestMessage::Report {
+                    payload: json!({"passed": true}),
+                },
+                r#"{"type":"report","payload":{"passed":true}}"#,
+            ),
+            (
+                GuestMessage::Finished { exit_code: -1 },
+                r#"{"type":"finished","exit_code":-1}"#,
+            ),
+        ]
+    }
+
+    #[test]
+    fn wire_format_is_stable() {
+        for (message, text) in all() {
+            assert_eq!(message.to_line(), format!("{text}\n"));
+            assert_eq!(GuestMessage::from_line(text).expect(text), message);
+            assert_eq!(
+                GuestMessage::from_line(&format!("{text}\r\n")).expect(text),
+                message
+            );
+        }
+    }
+
+    #[test]
+    fn bad_lines_are_errors() {
+        let bad = [
+            "",
+            "not json",
+            r#"{"type":"exploded"}"#,
+            r#"{"type":"finished"}"#,
+            r#"{"type":"finished","exit_code":"zero"}"#,
+            r#"{"type":"log"}"#,
+            r#"{"pid":1}"#,
+            "[1,2]",
+        ];
+        for line in bad {
+            assert!(GuestMessage::from_line(line).is_err(), "{line:?}");
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Running a trial in a QEMU VM: accelerator choice, the validated `VmSpec` and its QEMU command line, the
+//! kernel command line, the initramfs (cpio + ELF closure, content-cached), the guest→host message channel,
+//! and the QEMU process guard.
+
+mod accel;
+mod archive;
+mod channel;
+mod cmdline;
+mod elf;
+mod error;
+mod guest_port;
+mod initramfs;
+mod initramfs_cache;
+mod libsearch;
+mod message;
+mod process;
+mod qemu;
+mod spec;
+mod trial_dir;
+
+pub use accel::{decide, Accel, ACCEL_ENV};
+pub use channel::{ChannelEvent, ChannelReader};
+pub use cmdline::{KernelCmdline, Param, MAX_CMDLINE_LEN, TRIAL_KEY};
+pub use error::VmError;
+pub use guest_port::GuestChannel;
+pub use initramfs::{write_trial_initramfs, InitramfsSpec, TrialFile, HOST_BUSYBOX};
+pub use initramfs_cache::{ktstr_cache_dir, BaseInitramfs, InitramfsCache};
+pub use message::GuestMessage;
+pub use process::{QemuExit, QemuProcess};
+pub use qemu::{qemu_argv, CHANNEL_PORT_NAME, QEMU_BINARY};
+pub use spec::{VmRequest, VmSpec, MIN_MEMORY_MB};
+pub use trial_dir::TrialDir;
