@@ -263,6 +263,7 @@ fn assert_clean_exit(boot: &Boot) {
 
 #[test]
 fn guest_messages_reach_the_host_and_qemu_exits() -> Result<()> {
+    let _serial = crate::serial();
     let topo: Topology = "1n1l2c1t".parse()?;
     let boot = boot(&topo.to_string(), "messages")?;
     assert_clean_exit(&boot);
@@ -314,11 +315,13 @@ fn check_topology(text: &str) -> Result<()> {
 
 #[test]
 fn guest_sees_two_llcs_of_two_cores() -> Result<()> {
+    let _serial = crate::serial();
     check_topology("1n2l2c1t")
 }
 
 #[test]
 fn guest_sees_two_nodes_of_two_llcs() -> Result<()> {
+    let _serial = crate::serial();
     check_topology("2n4l1c1t")
 }
 
@@ -351,6 +354,7 @@ fn spawn_guest(mode: &str) -> Result<(QemuProcess, ChannelReader, Instant)> {
 
 #[test]
 fn deadline_kills_a_guest_that_never_powers_off() -> Result<()> {
+    let _serial = crate::serial();
     let (mut vm, reader, deadline) = spawn_guest("hang")?;
     let (pid, dir) = (vm.pid(), vm.dir().path().to_path_buf());
     loop {
@@ -376,6 +380,7 @@ fn deadline_kills_a_guest_that_never_powers_off() -> Result<()> {
 
 #[test]
 fn dropping_a_booting_guest_kills_qemu_and_removes_its_dir() -> Result<()> {
+    let _serial = crate::serial();
     let (vm, reader, deadline) = spawn_guest("hang")?;
     let (pid, dir) = (vm.pid(), vm.dir().path().to_path_buf());
     match reader.recv_until(deadline) {
@@ -395,6 +400,7 @@ fn dropping_a_booting_guest_kills_qemu_and_removes_its_dir() -> Result<()> {
 
 #[test]
 fn base_initramfs_is_built_once_then_reused() -> Result<()> {
+    let _serial = crate::serial();
     let cache_dir = tempfile::tempdir()?;
     let cache = InitramfsCache::at(cache_dir.path());
     // This test binary is a realistic `/init`: a large dynamically linked Rust executable.

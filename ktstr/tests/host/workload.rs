@@ -112,6 +112,7 @@ fn every_work_type() -> Vec<(WorkType, Wakes)> {
 
 #[test]
 fn every_work_type_runs_reports_work_and_samples_wakes_where_it_blocks() {
+    let _serial = crate::serial();
     let mut handles: Vec<(WorkType, Wakes, WorkloadHandle)> = every_work_type()
         .into_iter()
         .map(|(wt, wakes)| {
@@ -180,6 +181,7 @@ fn every_work_type_runs_reports_work_and_samples_wakes_where_it_blocks() {
 
 #[test]
 fn custom_work_gets_the_stop_flag_and_framework_fills_identity() {
+    let _serial = crate::serial();
     let config = WorkloadConfig::new(WorkType::custom("count", custom_loop)).workers(2);
     let handle = spawn(&config);
     let pids = handle.worker_pids();
@@ -195,6 +197,7 @@ fn custom_work_gets_the_stop_flag_and_framework_fills_identity() {
 
 #[test]
 fn a_panicking_worker_exits_quietly_with_the_panic_code() {
+    let _serial = crate::serial();
     let reports = run_for(
         &WorkloadConfig::new(WorkType::custom("boom", custom_panic)),
         Duration::from_millis(100),
@@ -208,6 +211,7 @@ fn a_panicking_worker_exits_quietly_with_the_panic_code() {
 
 #[test]
 fn workers_do_nothing_before_start() {
+    let _serial = crate::serial();
     let mut handle = spawn(&WorkloadConfig::new(WorkType::SpinWait).workers(2));
     assert_eq!(handle.len(), 2);
     thread::sleep(Duration::from_millis(400));
@@ -228,6 +232,7 @@ fn workers_do_nothing_before_start() {
 
 #[test]
 fn a_stopped_worker_shows_the_gap() {
+    let _serial = crate::serial();
     let mut handle = spawn(&WorkloadConfig::new(WorkType::SpinWait));
     handle.start();
     wait_until_running(&handle);
@@ -252,6 +257,7 @@ fn a_stopped_worker_shows_the_gap() {
 
 #[test]
 fn a_killed_worker_gets_a_sentinel_report() {
+    let _serial = crate::serial();
     let mut handle = spawn(&WorkloadConfig::new(WorkType::SpinWait).workers(2));
     handle.start();
     wait_until_running(&handle);
@@ -278,6 +284,7 @@ fn a_killed_worker_gets_a_sentinel_report() {
 
 #[test]
 fn fixed_affinity_keeps_workers_on_their_cpu() {
+    let _serial = crate::serial();
     let cpu = *allowed_cpus()
         .last()
         .expect("this process may run on no CPU");
@@ -304,6 +311,7 @@ fn fixed_affinity_keeps_workers_on_their_cpu() {
 
 #[test]
 fn set_affinity_moves_a_running_worker() {
+    let _serial = crate::serial();
     let cpu = *allowed_cpus()
         .first()
         .expect("this process may run on no CPU");
@@ -336,6 +344,7 @@ fn set_affinity_moves_a_running_worker() {
 
 #[test]
 fn an_unusable_affinity_fails_the_worker_loudly() {
+    let _serial = crate::serial();
     // No machine here has CPU 8191, so the kernel refuses the mask instead of the worker running anywhere.
     let config = WorkloadConfig::new(WorkType::SpinWait).affinity(AffinityMode::SingleCpu(8191));
     let report = &run_for(&config, Duration::from_millis(50))[0];
@@ -359,6 +368,7 @@ fn policy_probe(_: &AtomicBool) -> WorkerReport {
 
 #[test]
 fn the_configured_policy_is_applied_before_work_starts() {
+    let _serial = crate::serial();
     // SAFETY: geteuid has no preconditions.
     assert_eq!(
         unsafe { libc::geteuid() },
@@ -383,6 +393,7 @@ fn the_configured_policy_is_applied_before_work_starts() {
 
 #[test]
 fn invalid_configurations_are_refused_with_their_fix() {
+    let _serial = crate::serial();
     let empty = CpuSet::new();
     let cases = [
         (
@@ -475,6 +486,7 @@ fn start_time(pid: i32) -> Option<u64> {
 
 #[test]
 fn no_worker_outlives_its_handle() {
+    let _serial = crate::serial();
     let config = WorkloadConfig::new(WorkType::SpinWait).workers(10);
     let mut recorded: Vec<(i32, u64)> = Vec::new();
     let mut record = |handle: &WorkloadHandle| {
@@ -526,6 +538,7 @@ fn no_worker_outlives_its_handle() {
 
 #[test]
 fn forking_while_other_threads_hold_std_locks_and_allocate() {
+    let _serial = crate::serial();
     let stop = Arc::new(AtomicBool::new(false));
     let hammers: Vec<thread::JoinHandle<()>> = (0..4)
         .map(|kind| {
