@@ -5,6 +5,8 @@
 
 pub mod assert;
 pub mod cgroup;
+pub mod guest;
+pub mod harness;
 pub mod host;
 pub mod scenario;
 pub mod topology;

@@ -1,0 +1,171 @@
+//! The guest role: run the trial named on the kernel command line and report over the channel.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+use super::system;
+use crate::assert::AssertResult;
+use crate::cgroup::{CgroupManager, Controllers};
+use crate::harness::{GuestReport, TrialSpec, VmTest};
+use crate::sched::{self, LaunchOptions, RunningScheduler};
+use crate::scenario::Ctx;
+use crate::topology::TestTopology;
+use crate::vm::{GuestChannel, GuestMessage, KernelCmdline};
+
+/// The cgroup every trial's cgroups live under.
+const CGROUP_PARENT: &str = "/sys/fs/cgroup/ktstr";
+/// Pause between creating the first cgroups and spawning workers, so the scheduler sees the cgroups.
+const SETTLE: Duration = Duration::from_millis(500);
+
+/// PID 1's whole life: mount, run the trial, report, power off.
+pub fn run_guest(tests: &[VmTest]) -> ! {
+    let mount_failures = system::mount_all();
+    let mut channel = match GuestChannel::open() {
+        Ok(channel) => channel,
+        Err(e) => {
+            eprintln!("ktstr guest: no channel to the host: {e}");
+            system::power_off();
+        }
+    };
+    let mut send = |message: GuestMessage| {
+        if let Err(e) = channel.send(&message) {
+            eprintln!("ktstr guest: sending to the host: {e}");
+        }
+    };
+    send(GuestMessage::Started);
+    for line in mount_failures {
+        send(GuestMessage::Log { line });
+    }
+    let report = match read_trial().and_then(|spec| find(tests, &spec).map(|test| (spec, test))) {
+        Ok((spec, test)) => run_trial(&spec, test, &mut send),
+        Err(error) => GuestReport {
+            error: Some(error),
+            ..GuestReport::default()
+        },
+    };
+    let payload = serde_json::to_value(&report).unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
+    send(GuestMessage::Report { payload });
+    send(GuestMessage::Finished { exit_code: 0 });
+    system::power_off();
+}
+
+fn read_trial() -> Result<TrialSpec, String> {
+    let cmdline = KernelCmdline::from_proc().map_err(|e| format!("reading /proc/cmdline: {e}"))?;
+    cmdline
+        .trial::<TrialSpec>()
+        .map_err(|e| format!("the kernel command line holds no valid trial: {e}"))
+}
+
+fn find<'t>(tests: &'t [VmTest], spec: &TrialSpec) -> Result<&'t VmTest, String> {
+    tests
+        .iter()
+        .find(|t| t.name == spec.test)
+        .ok_or_else(|| format!("this binary has no test named {:?}", spec.test))
+}
+
+fn run_trial(spec: &TrialSpec, test: &VmTest, send: &mut impl FnMut(GuestMessage)) -> GuestReport {
+    let mut report = GuestReport::default();
+    let topo = match TestTopology::from_sysfs() {
+        Ok(topo) => topo,
+        Err(e) => {
+            report.topology_seen = format!("unreadable: {e}");
+            return report;
+        }
+    };
+    report.topology_seen = match topo.shape() {
+        Ok(shape) => shape.to_string(),
+        Err(e) => format!("non-uniform: {e}"),
+    };
+    if report.topology_seen != spec.topology.to_string() {
+        return report;
+    }
+    let setup = std::iter::once(("kernel/sched_schedstats".to_string(), "1".to_string()))
+        .chain(spec.sysctls.iter().cloned())
+        .try_for_each(|(key, value)| system::sysctl(&key, &value));
+    if let Err(e) = setup {
+        report.error = Some(e);
+        return report;
+    }
+    let cgroups = CgroupManager::new(CGROUP_PARENT);
+    if let Err(e) = cgroups.setup(Controllers::CPUSET_AND_CPU) {
+        report.error = Some(format!("setting up {CGROUP_PARENT}: {e}"));
+        return report;
+    }
+    let scheduler = match start_scheduler(spec, send, &mut report) {
+        Ok(scheduler) => scheduler,
+        Err(()) => return report,
+    };
+    let ctx = Ctx::builder(&cgroups, &topo)
+        .duration(Duration::from_millis(spec.duration_ms))
+        .workers_per_cgroup(spec.workers_per_cgroup)
+        .sched_pid(scheduler.as_ref().map(|s| s.pid()))
+        .settle(SETTLE)
+        .assert(spec.assert)
+        .build();
+    let outcome = catch_unwind(AssertUnwindSafe(|| (test.func)(&ctx)));
+    record_outcome(&mut report, outcome);
+    finish_scheduler(scheduler, &mut report);
+    if let Err(e) = cgroups.cleanup_all() {
+        send(GuestMessage::Log {
+            line: format!("removing {CGROUP_PARENT}: {e}"),
+        });
+    }
+    report
+}
+
+fn start_scheduler(
+    spec: &TrialSpec,
+    send: &mut impl FnMut(GuestMessage),
+    report: &mut GuestReport,
+) -> Result<Option<RunningScheduler>, ()> {
+    if spec.scheduler.guest_binary.is_none() {
+        report.scheduler_alive = true;
+        return Ok(None);
+    }
+    match sched::launch(&spec.scheduler, &LaunchOptions::default()) {
+        Ok(running) => {
+            send(GuestMessage::SchedulerReady {
+                pid: running.pid() as u32,
+                ops_name: running.ops_name().to_string(),
+            });
+            Ok(Some(running))
+        }
+        Err(failure) => {
+            send(GuestMessage::SchedulerFailed {
+                output: failure.output.clone(),
+            });
+            report.error = Some(format!("the scheduler failed to start: {failure}"));
+            report.scheduler_output_tail = failure.output;
+            report.kmsg_tail = failure.kmsg_tail;
+            Err(())
+        }
+    }
+}
+
+fn record_outcome(report: &mut GuestReport, outcome: std::thread::Result<anyhow::Result<AssertResult>>) {
+    match outcome {
+        Ok(Ok(result)) => report.result = Some(result),
+        Ok(Err(error)) => report.error = Some(format!("{error:#}")),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic with a non-string payload".to_string());
+            report.panic = Some(message);
+        }
+    }
+}
+
+fn finish_scheduler(scheduler: Option<RunningScheduler>, report: &mut GuestReport) {
+    let kmsg = sched::read_kmsg().unwrap_or_default();
+    report.sched_ext_state = sched::SchedExtSysfs::default().state().unwrap_or_default();
+    if let Some(mut running) = scheduler {
+        report.scheduler_alive = running.alive();
+        report.scx_exit = running.sched_ext_exit(&kmsg);
+        report.scheduler_output_tail = running.output_tail(40);
+        running.stop();
+    }
+    let start = kmsg.len().saturating_sub(40);
+    report.kmsg_tail = kmsg[start..].to_vec();
+}

@@ -1,0 +1,63 @@
+//! The test binary's `main`: the guest role as PID 1, otherwise a libtest-compatible host harness.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+use super::verdict::{render, write_record};
+use super::{run_vm_test, VmTest};
+
+/// Runs `tests`: as PID 1 inside a VM, the trial named on the kernel command line; otherwise each
+/// selected test in its own VM, listed and filtered like `cargo test`. Never returns.
+pub fn main(tests: Vec<VmTest>) -> ! {
+    if std::process::id() == 1 {
+        crate::guest::run_guest(&tests);
+    }
+    let mut args = Arguments::from_args();
+    // VMs are timed; running several at once on a small host would distort what they measure.
+    args.test_threads.get_or_insert(1);
+    let trials = tests
+        .into_iter()
+        .map(|test| Trial::test(test.name.clone(), move || judge(&test)))
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    let leftovers = qemu_children();
+    if !leftovers.is_empty() {
+        eprintln!("ktstr: QEMU processes outlived their trials: {leftovers:?}");
+        std::process::exit(101);
+    }
+    conclusion.exit()
+}
+
+fn judge(test: &VmTest) -> Result<(), Failed> {
+    let outcome = run_vm_test(test).map_err(|e| Failed::from(format!("could not run: {e}")))?;
+    let text = render(&outcome, test.expect);
+    println!("{text}");
+    match write_record(&outcome) {
+        Ok(path) => println!("run record: {}", path.display()),
+        Err(e) => println!("run record not written: {e}"),
+    }
+    if outcome.kind == test.expect {
+        Ok(())
+    } else {
+        Err(Failed::from(text))
+    }
+}
+
+/// Pids of QEMU processes that are children of this process.
+fn qemu_children() -> Vec<i32> {
+    let me = std::process::id().to_string();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let Some((comm, rest)) = stat.rsplit_once(')') else {
+                return false;
+            };
+            let ppid = rest.split_whitespace().nth(1);
+            comm.contains("qemu") && ppid == Some(me.as_str())
+        })
+        .collect()
+}

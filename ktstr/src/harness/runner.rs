@@ -1,0 +1,234 @@
+//! The host side of one trial: kernel, initramfs, QEMU, the channel, the deadline, the outcome.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::outcome::{classify, Observed};
+use super::{GuestReport, OutcomeKind, TrialSpec, VmTest};
+use crate::assert::Assert;
+use crate::kernel::{resolve_kernel, KernelError};
+use crate::sched::SchedulerSource;
+use crate::vm::{
+    Accel, ChannelEvent, ChannelReader, GuestMessage, InitramfsCache, InitramfsSpec, KernelCmdline, QemuExit,
+    QemuProcess, TrialDir, VmError, VmRequest, VmSpec, HOST_BUSYBOX,
+};
+
+/// Why a trial could not be started at all.
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    #[error("{0}")]
+    Kernel(#[from] KernelError),
+    #[error("{0}")]
+    Vm(#[from] VmError),
+    #[error("the kernel cache entry has no {name}; rebuild it with `cargo run -p ktstr-cli -- kernel build`")]
+    MissingScheduler { name: String },
+    #[error("finding this test binary: {0}")]
+    CurrentExe(std::io::Error),
+    #[error("test {test:?}: {reason}")]
+    BadTest { test: String, reason: String },
+}
+
+/// Everything the host learned from one trial.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrialOutcome {
+    pub test: String,
+    pub kind: OutcomeKind,
+    pub reason: String,
+    pub topology: String,
+    pub scheduler: String,
+    pub ops_name: Option<String>,
+    pub accel: Accel,
+    pub kernel: PathBuf,
+    pub report: Option<GuestReport>,
+    pub scheduler_failed_output: Option<String>,
+    pub console_tail: Vec<String>,
+    pub guest_log: Vec<String>,
+    /// From QEMU start to the guest's first message.
+    pub boot_ms: Option<u64>,
+    pub wall_ms: u64,
+}
+
+/// Time a guest gets from QEMU start to its first message.
+fn boot_allowance(accel: Accel, cpus: u32) -> Duration {
+    match accel {
+        Accel::Kvm => Duration::from_secs(10),
+        Accel::Tcg => Duration::from_secs(30 + u64::from(cpus)),
+    }
+}
+
+/// Time after boot for the test itself: 3 × duration + 20 s unless the test sets its own.
+fn run_allowance(test: &VmTest) -> Duration {
+    test.timeout.unwrap_or(test.duration * 3 + Duration::from_secs(20))
+}
+
+fn trial_spec(test: &VmTest) -> Result<TrialSpec, HarnessError> {
+    let bad = |reason: &str| HarnessError::BadTest {
+        test: test.name.clone(),
+        reason: reason.to_string(),
+    };
+    if test.workers_per_cgroup == 0 {
+        return Err(bad("workers_per_cgroup is 0; give it at least 1"));
+    }
+    if test.duration.is_zero() {
+        return Err(bad("duration is 0; give it a positive duration such as 2 s"));
+    }
+    let assert = Assert::default_checks().merge(&test.scheduler.assert()).merge(&test.assert);
+    assert.validate().map_err(|e| bad(&e.to_string()))?;
+    Ok(TrialSpec {
+        test: test.name.clone(),
+        topology: test.topology,
+        scheduler: test.scheduler.spec(),
+        duration_ms: test.duration.as_millis() as u64,
+        workers_per_cgroup: test.workers_per_cgroup,
+        assert,
+        sysctls: test.sysctls.clone(),
+    })
+}
+
+/// Boots one VM for `test` and classifies what happened. Nothing it starts outlives it.
+pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
+    let started = Instant::now();
+    let spec = trial_spec(test)?;
+    let kernel = resolve_kernel()?;
+    let accel = Accel::detect()?;
+    let exe = std::env::current_exe().map_err(HarnessError::CurrentExe)?;
+    let mut initramfs = InitramfsSpec::new(exe).busybox(HOST_BUSYBOX);
+    if let Some(source) = test.scheduler.source() {
+        let host = match source {
+            SchedulerSource::InTree(name) => kernel
+                .scheduler(name)
+                .ok_or_else(|| HarnessError::MissingScheduler { name: name.to_string() })?,
+            SchedulerSource::Path(path) => path.clone(),
+        };
+        initramfs = initramfs.binary(host, &test.scheduler.guest_path());
+    }
+    let base = InitramfsCache::from_env()?.base(&initramfs)?;
+    let dir = TrialDir::new()?;
+    let cmdline = KernelCmdline::base().with_trial(&spec)?;
+    let vm = VmSpec::new(VmRequest {
+        topology: test.topology,
+        memory_mb: None,
+        kernel: kernel.image().to_path_buf(),
+        initramfs: base.path.clone(),
+        cmdline,
+        console_log: dir.console_log(),
+        channel_socket: dir.channel_socket(),
+        accel,
+    })?;
+    let boot = boot_allowance(accel, test.topology.total_cpus());
+    let console_path = dir.console_log();
+    let mut qemu = QemuProcess::spawn(&vm, dir)?;
+    let qemu_started = Instant::now();
+    let reader = ChannelReader::spawn(vm.channel_socket(), qemu_started + boot)?;
+    let deadline = qemu_started + boot + run_allowance(test) + Duration::from_secs(10);
+    let heard = listen(&reader, qemu_started, deadline);
+    let exit = qemu.wait_until(deadline.max(Instant::now()) + Duration::from_secs(5))?;
+    let timed_out = heard.timed_out || matches!(exit, QemuExit::TimedOut);
+    if matches!(exit, QemuExit::TimedOut) {
+        qemu.kill()?;
+    }
+    let console = std::fs::read_to_string(&console_path).unwrap_or_default();
+    drop(qemu);
+    let report = heard.report();
+    let requested = test.topology.to_string();
+    let (kind, reason) = classify(&Observed {
+        requested_topology: &requested,
+        eevdf: test.scheduler.source().is_none(),
+        messages: &heard.messages,
+        report: report.as_ref(),
+        timed_out,
+        console: &console,
+    });
+    let console_lines: Vec<String> = console.lines().map(str::to_string).collect();
+    Ok(TrialOutcome {
+        test: test.name.clone(),
+        kind,
+        reason,
+        topology: requested,
+        scheduler: test.scheduler.name().to_string(),
+        ops_name: heard.ops_name(),
+        accel,
+        kernel: kernel.image().to_path_buf(),
+        scheduler_failed_output: heard.failed_output(),
+        guest_log: heard.log_lines(),
+        report,
+        console_tail: console_lines[console_lines.len().saturating_sub(30)..].to_vec(),
+        boot_ms: heard.first_at.map(|t| t.duration_since(qemu_started).as_millis() as u64),
+        wall_ms: started.elapsed().as_millis() as u64,
+    })
+}
+
+/// The guest's messages up to `Finished`, the channel closing, or the deadline.
+struct Heard {
+    messages: Vec<GuestMessage>,
+    first_at: Option<Instant>,
+    timed_out: bool,
+}
+
+fn listen(reader: &ChannelReader, since: Instant, deadline: Instant) -> Heard {
+    let mut heard = Heard {
+        messages: Vec::new(),
+        first_at: None,
+        timed_out: false,
+    };
+    loop {
+        match reader.recv_until(deadline) {
+            None => {
+                heard.timed_out = Instant::now() >= deadline;
+                return heard;
+            }
+            Some(ChannelEvent::Message { message, at }) => {
+                heard.first_at.get_or_insert(at.max(since));
+                let done = matches!(message, GuestMessage::Finished { .. });
+                heard.messages.push(message);
+                if done {
+                    return heard;
+                }
+            }
+            Some(ChannelEvent::Unparsed { line, reason }) => heard.messages.push(GuestMessage::Log {
+                line: format!("unparsed guest line ({reason}): {line}"),
+            }),
+            Some(ChannelEvent::Closed) | Some(ChannelEvent::Failed(_)) => return heard,
+            Some(ChannelEvent::Connected { .. }) => {}
+        }
+    }
+}
+
+impl Heard {
+    /// The guest's report; one that does not parse becomes a report carrying that error.
+    fn report(&self) -> Option<GuestReport> {
+        self.messages.iter().find_map(|m| match m {
+            GuestMessage::Report { payload } => Some(
+                serde_json::from_value(payload.clone()).unwrap_or_else(|e| GuestReport {
+                    error: Some(format!("the guest's report did not parse: {e}")),
+                    ..GuestReport::default()
+                }),
+            ),
+            _ => None,
+        })
+    }
+
+    fn ops_name(&self) -> Option<String> {
+        self.messages.iter().find_map(|m| match m {
+            GuestMessage::SchedulerReady { ops_name, .. } => Some(ops_name.clone()),
+            _ => None,
+        })
+    }
+
+    fn failed_output(&self) -> Option<String> {
+        self.messages.iter().find_map(|m| match m {
+            GuestMessage::SchedulerFailed { output } => Some(output.clone()),
+            _ => None,
+        })
+    }
+
+    fn log_lines(&self) -> Vec<String> {
+        self.messages
+            .iter()
+            .filter_map(|m| match m {
+                GuestMessage::Log { line } => Some(line.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}

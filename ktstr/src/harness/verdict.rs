@@ -1,0 +1,98 @@
+//! The verdict block printed for every trial, and the JSON run record written beside the build.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use super::{OutcomeKind, TrialOutcome};
+use crate::assert::ReportHeader;
+
+/// The human verdict: header, failures, stats, scheduler log tail, console tail on a crash.
+pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
+    let mut out = String::new();
+    let matched = if outcome.kind == expected { "as expected" } else { "UNEXPECTED" };
+    let _ = writeln!(out, "=== ktstr {}: {:?} ({matched}; expected {:?})", outcome.test, outcome.kind, expected);
+    let ops = outcome.ops_name.as_deref().map(|o| format!(" (ops {o})")).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "topology {} | scheduler {}{ops} | accel {} | kernel {}",
+        outcome.topology,
+        outcome.scheduler,
+        outcome.accel,
+        outcome.kernel.display()
+    );
+    if let Some(report) = &outcome.report {
+        let _ = writeln!(out, "guest saw topology {}", report.topology_seen);
+    }
+    let _ = writeln!(out, "reason: {}", outcome.reason);
+    if let Some(result) = outcome.report.as_ref().and_then(|r| r.result.as_ref()) {
+        let header = ReportHeader {
+            test: outcome.test.clone(),
+            scheduler: Some(outcome.scheduler.clone()).filter(|s| s != "eevdf"),
+            topology: Some(outcome.topology.clone()),
+        };
+        out += &result.format_human(&header);
+    }
+    let sched_log = outcome
+        .scheduler_failed_output
+        .clone()
+        .or_else(|| outcome.report.as_ref().map(|r| r.scheduler_output_tail.clone()))
+        .filter(|s| !s.trim().is_empty());
+    if let Some(log) = sched_log {
+        out += "--- scheduler log (tail) ---\n";
+        for line in tail(&log, 20) {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    if let Some(exit) = outcome.report.as_ref().and_then(|r| r.scx_exit.as_ref()) {
+        let _ = writeln!(out, "--- sched_ext exit ---\n{exit:?}");
+    }
+    let crashed = matches!(
+        outcome.kind,
+        OutcomeKind::GuestKernelPanic | OutcomeKind::TimedOut | OutcomeKind::NoReport
+    );
+    if crashed || outcome.kind != expected {
+        out += "--- console (tail) ---\n";
+        for line in &outcome.console_tail {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "boot {} ms, trial {} ms",
+        outcome.boot_ms.map_or("?".into(), |b| b.to_string()),
+        outcome.wall_ms
+    );
+    out
+}
+
+fn tail(text: &str, lines: usize) -> Vec<&str> {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].to_vec()
+}
+
+/// Where run records go: `KTSTR_RUNS_DIR`, else `target/ktstr-runs` beside the test binary's target dir.
+pub fn runs_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("KTSTR_RUNS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    // target/<profile>/deps/<binary>
+    exe.ancestors()
+        .nth(3)
+        .map_or_else(std::env::temp_dir, PathBuf::from)
+        .join("ktstr-runs")
+}
+
+/// Writes the outcome as JSON; returns the file written.
+pub fn write_record(outcome: &TrialOutcome) -> std::io::Result<PathBuf> {
+    let dir = runs_dir();
+    std::fs::create_dir_all(&dir)?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    let path = dir.join(format!("{}-{stamp}.json", outcome.test.replace('/', "_")));
+    let json = serde_json::to_vec_pretty(outcome).map_err(std::io::Error::other)?;
+    std::fs::write(&path, json)?;
+    Ok(path)
+}

@@ -1,0 +1,117 @@
+//! `VmTest`: one test function declared with the VM it runs in, and the outcome it expects.
+
+use std::time::Duration;
+
+use crate::assert::{Assert, AssertResult};
+use crate::sched::Scheduler;
+use crate::scenario::Ctx;
+use crate::topology::Topology;
+
+/// A test function: the same signature as a scenario.
+pub type TestFn = fn(&Ctx) -> anyhow::Result<AssertResult>;
+
+/// The classes a trial's outcome falls in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum OutcomeKind {
+    Passed,
+    ChecksFailed,
+    SchedulerFailedToStart,
+    SchedulerDied,
+    TopologyMismatch,
+    GuestKernelPanic,
+    TestPanicked,
+    TestError,
+    TimedOut,
+    NoReport,
+}
+
+/// A test run in a VM: topology, scheduler, duration, checks, and the expected outcome.
+///
+/// ```no_run
+/// use ktstr::prelude::*;
+/// fn two_cgroups(ctx: &Ctx) -> Result<AssertResult> {
+///     execute_defs(ctx, vec![CgroupDef::named("cg_0"), CgroupDef::named("cg_1")])
+/// }
+/// let test = VmTest::new("two_cgroups", two_cgroups)
+///     .topology("1n2l2c1t".parse().unwrap())
+///     .scheduler(Scheduler::in_tree("scx_simple").unwrap());
+/// ```
+#[derive(Clone)]
+pub struct VmTest {
+    pub(crate) name: String,
+    pub(crate) func: TestFn,
+    pub(crate) topology: Topology,
+    pub(crate) scheduler: Scheduler,
+    pub(crate) duration: Duration,
+    pub(crate) workers_per_cgroup: usize,
+    pub(crate) assert: Assert,
+    pub(crate) expect: OutcomeKind,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) sysctls: Vec<(String, String)>,
+}
+
+impl VmTest {
+    /// A test on the default topology (1n1l2c1t) under the kernel's own scheduler, 2 s, expecting a pass.
+    pub fn new(name: impl Into<String>, func: TestFn) -> VmTest {
+        VmTest {
+            name: name.into(),
+            func,
+            topology: Topology::DEFAULT,
+            scheduler: Scheduler::EEVDF,
+            duration: Duration::from_secs(2),
+            workers_per_cgroup: 2,
+            assert: Assert::NO_OVERRIDES,
+            expect: OutcomeKind::Passed,
+            timeout: None,
+            sysctls: Vec::new(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn topology(mut self, topology: Topology) -> Self {
+        self.topology = topology;
+        self
+    }
+
+    pub fn scheduler(mut self, scheduler: Scheduler) -> Self {
+        self.scheduler = scheduler;
+        self
+    }
+
+    pub fn duration(mut self, duration: Duration) -> Self {
+        self.duration = duration;
+        self
+    }
+
+    pub fn workers_per_cgroup(mut self, workers: usize) -> Self {
+        self.workers_per_cgroup = workers;
+        self
+    }
+
+    /// Test-level check overrides, merged over the defaults and the scheduler's.
+    pub fn assert(mut self, assert: Assert) -> Self {
+        self.assert = assert;
+        self
+    }
+
+    /// The outcome that counts as success; a true-positive fixture expects a failure class.
+    pub fn expect(mut self, outcome: OutcomeKind) -> Self {
+        self.expect = outcome;
+        self
+    }
+
+    /// Replaces the run allowance (the time after boot before the trial is killed).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Appends a `/proc/sys` write (path below `/proc/sys`) made in the guest before the scheduler starts.
+    pub fn push_sysctl(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.sysctls.push((key.into(), value.into()));
+        self
+    }
+}

@@ -1,0 +1,126 @@
+//! ktstr's own VM tests, written exactly as a scheduler author would: each test boots a sched_ext kernel
+//! under QEMU with the topology it names. Run with `cargo test --test vm` (needs `ktstr kernel build`).
+
+use std::time::Duration;
+
+use ktstr::prelude::*;
+
+fn two_cgroups_with_cpusets(ctx: &Ctx) -> Result<AssertResult> {
+    execute_defs(
+        ctx,
+        vec![
+            CgroupDef::named("cg_0").with_cpuset(CpusetSpec::disjoint(0, 2)),
+            CgroupDef::named("cg_1").with_cpuset(CpusetSpec::disjoint(1, 2)),
+        ],
+    )
+}
+
+/// Set, read back and clear a cpuset through the real cgroup v2 manager, then inherit through nesting.
+fn cpuset_read_back(ctx: &Ctx) -> Result<AssertResult> {
+    let cpus = CpuSet::from_iter(ctx.topo.usable_cpus().iter().take(1));
+    ctx.cgroups.create_cgroup("outer/inner")?;
+    ctx.cgroups.set_cpuset("outer", &cpus)?;
+    let read = ctx.cgroups.cpuset("outer")?;
+    ctx.cgroups.clear_cpuset("outer")?;
+    let cleared = ctx.cgroups.cpuset("outer")?;
+    ctx.cgroups.remove_cgroup("outer")?;
+    let mut result = AssertResult::pass();
+    if read != cpus {
+        result = result.merge(AssertResult::fail_msg(format!("cpuset read back {read}, wrote {cpus}")));
+    }
+    if !cleared.is_empty() {
+        result = result.merge(AssertResult::fail_msg(format!("cleared cpuset reads {cleared}")));
+    }
+    Ok(result.merge(two_cgroups_with_cpusets(ctx)?))
+}
+
+fn cross_cgroup_affinity_stays_confined(ctx: &Ctx) -> Result<AssertResult> {
+    let def = CgroupDef::named("narrow")
+        .with_cpuset(CpusetSpec::exact([0]))
+        .affinity(AffinityIntent::CrossCgroup);
+    execute_defs(ctx, vec![def])
+}
+
+fn swap_clear_and_move(ctx: &Ctx) -> Result<AssertResult> {
+    let backdrop = Backdrop::with_cgroups([
+        CgroupDef::named("a").with_cpuset(CpusetSpec::disjoint(0, 2)),
+        CgroupDef::named("b").with_cpuset(CpusetSpec::disjoint(1, 2)),
+    ]);
+    let steps = vec![
+        Step::new(vec![Op::swap_cpusets("a", "b")], HoldSpec::Frac(0.5)),
+        Step::new(vec![Op::clear_cpuset("a"), Op::move_all_tasks("b", "a")], HoldSpec::Frac(0.5)),
+    ];
+    execute_scenario(ctx, &backdrop, steps)
+}
+
+/// A SCHED_FIFO hog and a normal worker pinned to one CPU; with RT throttling off the normal one starves.
+fn fifo_hog_starves_a_normal_worker(ctx: &Ctx) -> Result<AssertResult> {
+    let cpu0 = || Work::new(WorkType::SpinWait).workers(1).affinity(AffinityIntent::exact([0]));
+    let def = CgroupDef::named("shared")
+        .push_work(cpu0().sched_policy(SchedPolicy::fifo(50)))
+        .push_work(cpu0());
+    execute_defs(ctx, vec![def])
+}
+
+fn panics(_ctx: &Ctx) -> Result<AssertResult> {
+    panic!("deliberate panic in the test function");
+}
+
+fn crashes_the_kernel(_ctx: &Ctx) -> Result<AssertResult> {
+    std::fs::write("/proc/sysrq-trigger", "c")?;
+    Ok(AssertResult::fail_msg("the kernel survived a sysrq crash"))
+}
+
+fn never_returns(_ctx: &Ctx) -> Result<AssertResult> {
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+fn in_tree(name: &str) -> Scheduler {
+    Scheduler::in_tree(name).expect("an in-tree scheduler")
+}
+
+fn main() {
+    let topo = |text: &str| text.parse::<Topology>().expect("a topology");
+    let isolated = Assert::NO_OVERRIDES.check_isolation();
+    ktstr::harness::main(vec![
+        VmTest::new("eevdf_two_cgroups_1n2l2c1t", two_cgroups_with_cpusets)
+            .topology(topo("1n2l2c1t"))
+            .assert(isolated),
+        VmTest::new("eevdf_two_cgroups_2n4l1c1t", two_cgroups_with_cpusets)
+            .topology(topo("2n4l1c1t"))
+            .assert(isolated),
+        VmTest::new("guest_cpuset_read_back", cpuset_read_back)
+            .topology(topo("1n2l2c1t"))
+            .assert(isolated),
+        VmTest::new("guest_cross_cgroup_affinity_confined", cross_cgroup_affinity_stays_confined)
+            .topology(topo("1n2l2c1t"))
+            .assert(isolated),
+        VmTest::new("guest_swap_clear_move", swap_clear_and_move)
+            .topology(topo("1n2l2c1t"))
+            .assert(isolated),
+        VmTest::new("scx_simple_two_cgroups", two_cgroups_with_cpusets)
+            .topology(topo("1n2l2c1t"))
+            .scheduler(in_tree("scx_simple")),
+        VmTest::new("scx_qmap_two_cgroups", two_cgroups_with_cpusets)
+            .topology(topo("1n2l2c1t"))
+            .scheduler(in_tree("scx_qmap")),
+        VmTest::new("tp_qmap_stall_is_scheduler_death", two_cgroups_with_cpusets)
+            .topology(topo("1n2l2c1t"))
+            .scheduler(in_tree("scx_qmap").args(["-t", "10"]))
+            .duration(Duration::from_secs(15))
+            .expect(OutcomeKind::SchedulerDied),
+        VmTest::new("tp_fifo_hog_starves", fifo_hog_starves_a_normal_worker)
+            .push_sysctl("kernel/sched_rt_runtime_us", "-1")
+            .expect(OutcomeKind::ChecksFailed),
+        VmTest::new("tp_scheduler_exits_at_once", two_cgroups_with_cpusets)
+            .scheduler(in_tree("scx_qmap").args(["-Z"]))
+            .expect(OutcomeKind::SchedulerFailedToStart),
+        VmTest::new("tp_test_panics", panics).expect(OutcomeKind::TestPanicked),
+        VmTest::new("tp_guest_kernel_panic", crashes_the_kernel).expect(OutcomeKind::GuestKernelPanic),
+        VmTest::new("tp_test_never_returns", never_returns)
+            .timeout(Duration::from_secs(5))
+            .expect(OutcomeKind::TimedOut),
+    ]);
+}
