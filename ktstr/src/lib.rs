@@ -7,6 +7,7 @@ pub mod assert;
 pub mod cgroup;
 pub mod host;
 pub mod scenario;
+pub mod sched;
 pub mod topology;
 pub mod vm;
 pub mod workload;
