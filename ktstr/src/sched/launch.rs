@@ -108,6 +108,19 @@ pub struct LaunchFailure {
 }
 
 /// Starts the scheduler and waits until sched_ext reports it enabled with a non-empty ops name.
+///
+/// Call it from the thread that will own the result: the scheduler gets `PR_SET_PDEATHSIG`, which fires when
+/// the spawning thread exits.
+///
+/// ```no_run
+/// use ktstr::sched::{launch, LaunchOptions, Scheduler};
+/// let spec = Scheduler::in_tree("scx_simple")?.spec();
+/// match launch(&spec, &LaunchOptions::default()) {
+///     Ok(running) => println!("{} attached as {}", running.pid(), running.ops_name()),
+///     Err(failure) => eprintln!("{failure}\n{}", failure.output),
+/// }
+/// # Ok::<(), ktstr::sched::SchedulerError>(())
+/// ```
 #[expect(
     clippy::result_large_err,
     reason = "called once per trial; the failure carries its evidence by value"

@@ -1,16 +1,18 @@
 //! Launches fake schedulers — shell scripts that flip a fake sched_ext sysfs tree themselves — and checks
 //! readiness, launch failures with their output, liveness, stop with and without SIGKILL, and that no
-//! scheduler process outlives its owner. Also reads the host's real `/dev/kmsg` without blocking.
+//! scheduler process outlives its owner. Also reads the host's real `/dev/kmsg` without blocking, and runs
+//! the parsers on what a real 6.12 guest logs when the watchdog ejects scx_qmap.
 
+use std::collections::BTreeMap;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use ktstr::sched::{
     launch, read_kmsg, LaunchFailure, LaunchFailureReason, LaunchOptions, RunningScheduler,
-    SchedulerSpec, ScxExitKind, ScxState, ScxSysfs, KMSG_PATH,
+    Scheduler, SchedulerSpec, ScxExit, ScxExitKind, ScxLogEvent, ScxState, ScxSysfs, KMSG_PATH,
 };
-use std::os::unix::process::ExitStatusExt;
 
 /// Slack for timing assertions on a loaded two-core machine.
 const MARGIN: Duration = Duration::from_secs(5);
@@ -387,7 +389,7 @@ fn dropping_a_running_scheduler_kills_and_reaps_it() -> Result<()> {
 fn launch_refuses_what_it_cannot_run() -> Result<()> {
     let _serial = crate::serial();
     let fake = Fake::new()?;
-    let eevdf = ktstr::sched::Scheduler::EEVDF.spec();
+    let eevdf = Scheduler::EEVDF.spec();
     let failure = expect_failure(launch(&eevdf, &fake.options()))?;
     assert!(
         matches!(failure.reason, LaunchFailureReason::NoBinary),
@@ -440,6 +442,177 @@ fn host_kmsg_reads_without_blocking() -> Result<()> {
     assert!(
         records.windows(2).all(|w| w[0].seq < w[1].seq),
         "sequence numbers must rise"
+    );
+    Ok(())
+}
+
+/// PID 1 for the real-kernel test: runs `scx_qmap -t 10` (stall every 10th user task), snapshots sched_ext's
+/// sysfs once attached, waits for the watchdog to eject it, and ships sysfs, `/dev/kmsg` and the scheduler's
+/// output as base64 log lines.
+const QMAP_INIT: &str = r#"#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+port=
+for d in /sys/class/virtio-ports/*; do
+    [ "$(cat "$d/name" 2>/dev/null)" = ktstr.0 ] && port="/dev/${d##*/}"
+done
+[ -n "$port" ] || { echo "no ktstr.0 port" >/dev/console; poweroff -f; }
+exec 3>"$port"
+echo '{"type":"started"}' >&3
+send() { echo "{\"type\":\"log\",\"line\":\"$1:$(busybox base64 -w 0 "$2")\"}" >&3; }
+scx=/sys/kernel/sched_ext
+/bin/scx_qmap -t 10 >/tmp/sched.log 2>&1 &
+i=0
+while [ "$(cat $scx/state)" != enabled ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+cat $scx/state >/tmp/state; cat $scx/root/ops >/tmp/ops; cat $scx/enable_seq >/tmp/enable_seq
+i=0
+while [ "$(cat $scx/state)" = enabled ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+wait
+busybox timeout 1 cat /dev/kmsg >/tmp/kmsg
+for f in state ops enable_seq sched.log kmsg; do send $f /tmp/$f; done
+echo '{"type":"finished","exit_code":0}' >&3
+poweroff -f
+"#;
+
+/// Boot allowance for TCG on a loaded two-core machine, plus the watchdog's 5 s.
+const QMAP_DEADLINE: Duration = Duration::from_secs(300);
+
+/// The cached kernel directory with a bzImage and scx_qmap, or an error saying how to get one.
+fn kernel_with_qmap() -> Result<PathBuf> {
+    if let Some(image) = std::env::var_os("KTSTR_TEST_BZIMAGE").filter(|p| !p.is_empty()) {
+        let dir = Path::new(&image)
+            .parent()
+            .context("KTSTR_TEST_BZIMAGE has no directory")?;
+        return Ok(dir.to_path_buf());
+    }
+    let kernels = ktstr::vm::ktstr_cache_dir()?.join("kernels");
+    let newest = std::fs::read_dir(&kernels)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|dir| dir.join("sched/scx_qmap").is_file())
+        .filter_map(|dir| Some((dir.join("bzImage").metadata().ok()?.modified().ok()?, dir)))
+        .max_by_key(|(modified, _)| *modified);
+    match newest {
+        Some((_, dir)) => Ok(dir),
+        None => bail!(
+            "no kernel with schedulers: run `cargo run -p ktstr-cli -- kernel build` (looked for \
+             {}/*/bzImage with sched/scx_qmap; or set KTSTR_TEST_BZIMAGE)",
+            kernels.display()
+        ),
+    }
+}
+
+/// Boots the kernel with `QMAP_INIT` and returns the decoded files the guest sent, by name.
+fn run_qmap_guest(kernel_dir: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
+    use base64::Engine;
+    use ktstr::vm::{
+        Accel, ChannelEvent, ChannelReader, GuestMessage, InitramfsCache, InitramfsSpec,
+        KernelCmdline, QemuProcess, TrialDir, VmRequest, VmSpec,
+    };
+    let qmap = Scheduler::in_tree("scx_qmap")?;
+    let host_qmap = qmap
+        .host_binary(kernel_dir)
+        .context("in-tree has a binary")?;
+    let guest_qmap = qmap.guest_path().context("in-tree has a guest path")?;
+    let dir = TrialDir::new()?;
+    let script = dir.path().join("init.sh");
+    std::fs::write(&script, QMAP_INIT)?;
+    let spec = InitramfsSpec::new(&script).binary(&host_qmap, &guest_qmap);
+    let base = InitramfsCache::from_env()?.base(&spec)?;
+    std::fs::copy(&base.path, dir.initramfs())?;
+    let vm_spec = VmSpec::new(VmRequest {
+        topology: "1n1l2c1t".parse()?,
+        memory_mb: None,
+        kernel: kernel_dir.join("bzImage"),
+        initramfs: dir.initramfs(),
+        cmdline: KernelCmdline::base(),
+        console_log: dir.console_log(),
+        channel_socket: dir.channel_socket(),
+        accel: Accel::detect()?,
+    })?;
+    let deadline = Instant::now() + QMAP_DEADLINE;
+    let mut vm = QemuProcess::spawn(&vm_spec, dir)?;
+    let reader = ChannelReader::spawn(&vm.dir().channel_socket(), deadline)?;
+    let mut files = BTreeMap::new();
+    loop {
+        match reader.recv_until(deadline) {
+            Some(ChannelEvent::Message {
+                message: GuestMessage::Log { line },
+                ..
+            }) => {
+                let (name, data) = line.split_once(':').context("name:base64")?;
+                let bytes = base64::engine::general_purpose::STANDARD.decode(data)?;
+                files.insert(name.to_string(), bytes);
+            }
+            Some(ChannelEvent::Closed) => break,
+            Some(ChannelEvent::Failed(e)) => return Err(e.into()),
+            None => bail!("no end of channel by the deadline"),
+            Some(_) => {}
+        }
+    }
+    vm.wait_until(deadline)?;
+    Ok(files)
+}
+
+#[test]
+fn parsers_read_a_real_qmap_stall_from_a_6_12_guest() -> Result<()> {
+    let _serial = crate::serial();
+    let files = run_qmap_guest(&kernel_with_qmap()?)?;
+    let file = |name: &str| -> Result<&Vec<u8>> {
+        files
+            .get(name)
+            .with_context(|| format!("guest sent no {name}; got {:?}", files.keys()))
+    };
+    let fake = tempfile::tempdir()?;
+    std::fs::create_dir(fake.path().join("root"))?;
+    std::fs::write(fake.path().join("state"), file("state")?)?;
+    std::fs::write(fake.path().join("root/ops"), file("ops")?)?;
+    std::fs::write(fake.path().join("enable_seq"), file("enable_seq")?)?;
+    let sysfs = ScxSysfs::new(fake.path());
+    assert_eq!(sysfs.state()?, ScxState::Enabled);
+    assert_eq!(sysfs.ops()?.as_deref(), Some("qmap"));
+    assert!(sysfs.enable_seq()? >= 1);
+
+    let kmsg_file = fake.path().join("kmsg");
+    std::fs::write(&kmsg_file, file("kmsg")?)?;
+    let kmsg: Vec<String> = read_kmsg(&kmsg_file, 100_000)?
+        .into_iter()
+        .map(|r| r.text)
+        .collect();
+    let enabled = ScxLogEvent::Enabled {
+        scheduler: "qmap".into(),
+        partial: false,
+    };
+    assert!(
+        kmsg.iter()
+            .any(|line| ScxLogEvent::parse(line) == Some(enabled.clone())),
+        "no enable line in the kernel log: {:?}",
+        kmsg.iter()
+            .filter(|l| l.contains("sched_ext"))
+            .collect::<Vec<_>>()
+    );
+    let output = String::from_utf8_lossy(file("sched.log")?).into_owned();
+    let exit = ScxExit::from_logs("qmap", &kmsg, &output)
+        .with_context(|| format!("no exit found; output:\n{output}"))?;
+    assert_eq!(exit.kind(), ScxExitKind::Stall, "{exit:?}");
+    let stall = exit
+        .stall()
+        .with_context(|| format!("no stall in {exit:?}"))?;
+    assert!(stall.stalled_for >= Duration::from_secs(5), "{stall:?}");
+    let none: [&str; 0] = [];
+    let from_output = ScxExit::from_logs("qmap", &none, &output);
+    assert_eq!(
+        from_output.as_ref(),
+        Some(&exit),
+        "EXIT: line and kernel log disagree"
+    );
+    eprintln!(
+        "sched vm: {exit:?}; kernel lines: {:?}",
+        kmsg.iter()
+            .filter(|l| l.contains("sched_ext"))
+            .collect::<Vec<_>>()
     );
     Ok(())
 }
