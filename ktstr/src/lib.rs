@@ -9,6 +9,7 @@ pub mod guest;
 pub mod harness;
 pub mod host;
 pub mod scenario;
+pub mod sched;
 pub mod topology;
 pub mod vm;
 pub mod workload;

@@ -4,6 +4,7 @@ mod cgroup;
 mod checks;
 mod scenario;
 mod scenario_cpuset;
+mod sched;
 mod topology;
 mod vm;
 mod workload;

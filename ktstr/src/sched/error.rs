@@ -1,0 +1,103 @@
+//! Errors of the scheduler module: bad scheduler declarations, unreadable sched_ext sysfs files and kernel
+//! log records, and a scheduler process that could not be reaped.
+
+use std::io;
+use std::path::PathBuf;
+
+/// A scheduler declaration that cannot be run, named with its fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SchedulerError {
+    #[error("scheduler name is empty; name it after its binary, like scx_simple")]
+    EmptyName,
+
+    #[error(
+        "scheduler name {name:?} contains {bad:?}; it becomes a file name in the guest, \
+         so use only letters, digits, '_', '-' and '.', and do not start with '.' or '-'"
+    )]
+    BadName { name: String, bad: char },
+
+    #[error(
+        "{name:?} is not a scheduler of the kernel tree; use one of {known}, \
+         or Scheduler::binary(name, path) for any other binary"
+    )]
+    UnknownInTree { name: String, known: String },
+
+    #[error("scheduler {name:?} has an empty binary path; pass the path of the scheduler binary on the host")]
+    EmptyPath { name: String },
+
+    #[error(
+        "argument {index} of scheduler {name:?} ({arg:?}) contains a NUL byte, which no argv can carry; \
+         remove it"
+    )]
+    ArgWithNul {
+        name: String,
+        index: usize,
+        arg: String,
+    },
+
+    #[error(
+        "EEVDF is the kernel's own scheduler and runs no binary, so it takes no arguments; \
+         drop .args(...) or name a sched_ext scheduler"
+    )]
+    ArgsForEevdf,
+}
+
+/// A sched_ext sysfs file that could not be read or holds something unexpected.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SysfsError {
+    #[error(
+        "{path} does not exist; boot a kernel built with CONFIG_SCHED_CLASS_EXT=y \
+         (`ktstr kernel build` enables it)"
+    )]
+    Missing { path: PathBuf },
+
+    #[error(
+        "cannot read {path}: {source}; check that sysfs is mounted at /sys and the kernel has \
+         CONFIG_SCHED_CLASS_EXT=y"
+    )]
+    Read { path: PathBuf, source: io::Error },
+
+    #[error(
+        "{path} holds {text:?} but ktstr expects {expected}; this kernel's sched_ext sysfs \
+         interface is not supported"
+    )]
+    Parse {
+        path: PathBuf,
+        text: String,
+        expected: &'static str,
+    },
+}
+
+/// The kernel log could not be read or a record does not follow the `/dev/kmsg` format.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KmsgError {
+    #[error("cannot open {path}: {source}; mount devtmpfs at /dev and run as root to read the kernel log")]
+    Open { path: PathBuf, source: io::Error },
+
+    #[error(
+        "cannot read {path}: {source}; the kernel log is unavailable, use the console log instead"
+    )]
+    Read { path: PathBuf, source: io::Error },
+
+    #[error(
+        "kernel log record {record:?} is not `prio,seq,timestamp,flags;message`; \
+         read /dev/kmsg of Linux 3.5 or later"
+    )]
+    BadRecord { record: String },
+}
+
+/// The scheduler process could not be waited for, so its end is unknown.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "cannot reap scheduler pid {pid}: {source}; the guest init must neither ignore SIGCHLD nor reap \
+     children it did not spawn"
+)]
+pub struct StopError {
+    pub pid: u32,
+    pub source: io::Error,
+    /// What the scheduler printed, bounded to the last `OUTPUT_LIMIT` bytes.
+    pub output: String,
+}
