@@ -5,6 +5,7 @@
 
 pub mod assert;
 pub mod cgroup;
+pub mod kernel;
 pub mod scenario;
 pub mod topology;
 pub mod workload;

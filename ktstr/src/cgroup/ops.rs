@@ -12,7 +12,9 @@ pub enum CgroupError {
     InvalidName { name: String, reason: &'static str },
     #[error("cgroup {name:?} does not exist; create it first (Op::add_cgroup or a CgroupDef)")]
     NotFound { name: String },
-    #[error("cgroup {path}: writing {file} timed out after {timeout:?}; the cgroup filesystem is stuck")]
+    #[error(
+        "cgroup {path}: writing {file} timed out after {timeout:?}; the cgroup filesystem is stuck"
+    )]
     Timeout {
         path: PathBuf,
         file: &'static str,

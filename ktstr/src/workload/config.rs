@@ -24,7 +24,10 @@ pub enum AffinityMode {
     None,
     Fixed(CpuSet),
     /// Each worker picks `count` random CPUs of `from`.
-    Random { from: CpuSet, count: usize },
+    Random {
+        from: CpuSet,
+        count: usize,
+    },
     SingleCpu(usize),
 }
 

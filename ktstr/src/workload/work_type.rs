@@ -25,19 +25,56 @@ pub enum WorkType {
     YieldHeavy,
     Mixed,
     IoSync,
-    Bursty { burst_ms: u64, sleep_ms: u64 },
-    PipeIo { burst_iters: u64 },
-    FutexPingPong { spin_iters: u64 },
-    FutexFanOut { fan_out: usize, spin_iters: u64 },
-    CachePressure { size_kb: usize, stride: usize },
-    CacheYield { size_kb: usize, stride: usize },
-    CachePipe { size_kb: usize, burst_iters: u64 },
-    Sequence { first: Phase, rest: Vec<Phase> },
+    Bursty {
+        burst_ms: u64,
+        sleep_ms: u64,
+    },
+    PipeIo {
+        burst_iters: u64,
+    },
+    FutexPingPong {
+        spin_iters: u64,
+    },
+    FutexFanOut {
+        fan_out: usize,
+        spin_iters: u64,
+    },
+    CachePressure {
+        size_kb: usize,
+        stride: usize,
+    },
+    CacheYield {
+        size_kb: usize,
+        stride: usize,
+    },
+    CachePipe {
+        size_kb: usize,
+        burst_iters: u64,
+    },
+    Sequence {
+        first: Phase,
+        rest: Vec<Phase>,
+    },
     ForkExit,
     NiceSweep,
-    AffinityChurn { spin_iters: u64 },
-    PolicyChurn { spin_iters: u64 },
-    PageFaultChurn { region_kb: usize, touches_per_cycle: usize, spin_iters: u64 },
-    MutexContention { contenders: usize, hold_iters: u64, work_iters: u64 },
-    Custom { name: &'static str, run: CustomFn },
+    AffinityChurn {
+        spin_iters: u64,
+    },
+    PolicyChurn {
+        spin_iters: u64,
+    },
+    PageFaultChurn {
+        region_kb: usize,
+        touches_per_cycle: usize,
+        spin_iters: u64,
+    },
+    MutexContention {
+        contenders: usize,
+        hold_iters: u64,
+        work_iters: u64,
+    },
+    Custom {
+        name: &'static str,
+        run: CustomFn,
+    },
 }

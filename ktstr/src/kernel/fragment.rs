@@ -1,0 +1,249 @@
+//! The kconfig fragment ktstr applies over a small base config, its hash, and the check that a
+//! finished `.config` really has every option the fragment asks for.
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+
+use super::error::KernelError;
+
+/// The make target that produces the base config the fragment is applied over.
+pub const BASE_CONFIG_TARGET: &str = "tinyconfig";
+
+/// Bumped when the build recipe changes in a way that makes old cache entries unfit.
+const RECIPE_VERSION: &str = "ktstr-kernel-recipe-1";
+
+const KTSTR_FRAGMENT: &str = include_str!("../../kernel/ktstr.kconfig");
+
+/// The value a fragment line demands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wanted {
+    /// `CONFIG_NAME=value`.
+    Value(String),
+    /// `# CONFIG_NAME is not set`.
+    Unset,
+}
+
+/// One required option, `name` including its `CONFIG_` prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KconfigOption {
+    pub name: String,
+    pub wanted: Wanted,
+}
+
+/// A parsed kconfig fragment: the text appended to `.config` and the options it requires.
+#[derive(Debug, Clone)]
+pub struct Fragment {
+    text: String,
+    options: Vec<KconfigOption>,
+}
+
+impl Fragment {
+    /// The fragment shipped with ktstr (`ktstr/kernel/ktstr.kconfig`).
+    pub fn ktstr() -> Fragment {
+        Fragment::parse(KTSTR_FRAGMENT).expect("the shipped fragment parses; a unit test checks it")
+    }
+
+    /// Parses fragment text; every non-comment line must be `CONFIG_X=v` or `# CONFIG_X is not set`.
+    pub fn parse(text: &str) -> Result<Fragment, KernelError> {
+        let mut options = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            match parse_line(line) {
+                Some(Line::Option(option)) => options.push(option),
+                Some(Line::Blank) => {}
+                None => {
+                    return Err(KernelError::BadFragment {
+                        line_no: i + 1,
+                        line: raw.to_string(),
+                    })
+                }
+            }
+        }
+        Ok(Fragment {
+            text: text.to_string(),
+            options,
+        })
+    }
+
+    /// The fragment text, to append to a base `.config`.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The options the fragment requires, in file order.
+    pub fn options(&self) -> &[KconfigOption] {
+        &self.options
+    }
+
+    /// A short stable hash of the base target, the recipe version and the fragment text.
+    pub fn hash(&self) -> String {
+        let mut hasher = Sha256::new();
+        for part in [BASE_CONFIG_TARGET, RECIPE_VERSION, self.text.as_str()] {
+            hasher.update(part.as_bytes());
+            hasher.update([0]);
+        }
+        hasher.finalize()[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// The required options a finished `.config` does not satisfy, as `CONFIG_X (wanted y, got n)`.
+    pub fn unmet_in(&self, dot_config: &str) -> Vec<String> {
+        let actual = parse_dot_config(dot_config);
+        self.options
+            .iter()
+            .filter_map(|opt| {
+                let got = actual.get(opt.name.as_str()).copied();
+                let wanted = match &opt.wanted {
+                    Wanted::Value(v) if got == Some(v.as_str()) => return None,
+                    Wanted::Unset if got.is_none() => return None,
+                    Wanted::Value(v) => v.as_str(),
+                    Wanted::Unset => "unset",
+                };
+                Some(format!(
+                    "{} (wanted {wanted}, got {})",
+                    opt.name,
+                    got.unwrap_or("unset")
+                ))
+            })
+            .collect()
+    }
+}
+
+enum Line {
+    Option(KconfigOption),
+    Blank,
+}
+
+fn parse_line(line: &str) -> Option<Line> {
+    if let Some(rest) = line.strip_prefix("# CONFIG_") {
+        let name = rest.strip_suffix(" is not set")?;
+        return valid_name(name).then(|| {
+            Line::Option(KconfigOption {
+                name: format!("CONFIG_{name}"),
+                wanted: Wanted::Unset,
+            })
+        });
+    }
+    if line.is_empty() || line.starts_with('#') {
+        return Some(Line::Blank);
+    }
+    let (name, value) = line.strip_prefix("CONFIG_")?.split_once('=')?;
+    (valid_name(name) && !value.is_empty()).then(|| {
+        Line::Option(KconfigOption {
+            name: format!("CONFIG_{name}"),
+            wanted: Wanted::Value(value.to_string()),
+        })
+    })
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Maps each set option of a `.config` to its value; unset and absent options are left out.
+fn parse_dot_config(text: &str) -> HashMap<&str, &str> {
+    text.lines()
+        .filter(|l| l.starts_with("CONFIG_"))
+        .filter_map(|l| l.split_once('='))
+        .filter(|(_, v)| *v != "n")
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn shipped_fragment_parses_and_names_sched_ext() {
+        let f = Fragment::ktstr();
+        let names: Vec<&str> = f.options().iter().map(|o| o.name.as_str()).collect();
+        for needed in [
+            "CONFIG_SCHED_CLASS_EXT",
+            "CONFIG_DEBUG_INFO_BTF",
+            "CONFIG_CPUSETS",
+            "CONFIG_VIRTIO_CONSOLE",
+        ] {
+            assert!(
+                names.contains(&needed),
+                "{needed} missing from the fragment"
+            );
+        }
+        assert!(f.options().contains(&KconfigOption {
+            name: "CONFIG_MODULES".into(),
+            wanted: Wanted::Unset
+        }));
+    }
+
+    #[test]
+    fn bad_lines_are_rejected_with_their_number() {
+        for (text, line_no) in [
+            ("CONFIG_A=y\nCONFIG_B\n", 2),
+            ("FOO=y", 1),
+            ("CONFIG_a=y", 1),
+            ("CONFIG_A=", 1),
+            ("# CONFIG_A is set", 1),
+        ] {
+            match Fragment::parse(text) {
+                Err(KernelError::BadFragment { line_no: got, .. }) => {
+                    assert_eq!(got, line_no, "{text:?}")
+                }
+                other => panic!("{text:?} gave {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn unmet_options_are_named() {
+        let f = Fragment::parse("CONFIG_A=y\nCONFIG_N=256\n# CONFIG_M is not set\nCONFIG_B=y\n")
+            .unwrap();
+        let config = "CONFIG_A=y\nCONFIG_N=64\nCONFIG_M=y\n# CONFIG_B is not set\n";
+        assert_eq!(
+            f.unmet_in(config),
+            [
+                "CONFIG_N (wanted 256, got 64)",
+                "CONFIG_M (wanted unset, got y)",
+                "CONFIG_B (wanted y, got unset)"
+            ]
+        );
+        assert!(f
+            .unmet_in("CONFIG_A=y\nCONFIG_N=256\nCONFIG_B=y\n")
+            .is_empty());
+    }
+
+    #[test]
+    fn hash_is_stable_and_tracks_the_text() {
+        let a = Fragment::parse("CONFIG_A=y\n").unwrap();
+        let b = Fragment::parse("CONFIG_A=n\n").unwrap();
+        assert_eq!(a.hash(), Fragment::parse("CONFIG_A=y\n").unwrap().hash());
+        assert_ne!(a.hash(), b.hash());
+        assert_eq!(a.hash().len(), 12);
+    }
+
+    proptest! {
+        #[test]
+        fn rendered_options_parse_back(opts in proptest::collection::vec(("[A-Z][A-Z0-9_]{0,12}", proptest::option::of("[a-z0-9\"]{1,5}")), 0..20)) {
+            let text: String = opts.iter().map(|(name, value)| match value {
+                Some(v) => format!("CONFIG_{name}={v}\n"),
+                None => format!("# CONFIG_{name} is not set\n"),
+            }).collect();
+            let parsed = Fragment::parse(&text).unwrap();
+            prop_assert_eq!(parsed.options().len(), opts.len());
+            for (opt, (name, value)) in parsed.options().iter().zip(&opts) {
+                prop_assert_eq!(&opt.name, &format!("CONFIG_{name}"));
+                prop_assert_eq!(&opt.wanted, &value.clone().map_or(Wanted::Unset, Wanted::Value));
+            }
+        }
+
+        #[test]
+        fn parse_never_panics(text in ".{0,200}") {
+            let _ = Fragment::parse(&text);
+        }
+    }
+}

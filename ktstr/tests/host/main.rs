@@ -1,0 +1,3 @@
+//! Host integration tests: one module per area.
+
+mod kernel;
