@@ -67,7 +67,8 @@ pub fn build_kernel(
         }
     }
     check_prerequisites(std::env::var_os("PATH").as_deref())?;
-    let key = cache_key(request.source.version()?.as_str(), &hash);
+    let version = request.source.version()?;
+    let key = cache_key(version.as_str(), &hash);
     let _lock = cache.lock_wait(&key, LockMode::Exclusive)?;
     if !request.force {
         if let Some(entry) = find_hit(cache, &id, &hash)? {
@@ -85,7 +86,7 @@ pub fn build_kernel(
     run_steps(&mut log, &request.source, &fragment, &dirs, jobs)?;
     let metadata = Metadata {
         key: key.clone(),
-        version: request.source.version()?.to_string(),
+        version: version.to_string(),
         config_hash: hash,
         source: id,
         built_at_unix: SystemTime::now()
