@@ -161,24 +161,31 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn shipped_fragment_parses_and_names_sched_ext() {
+    fn shipped_fragment_sets_every_option_the_design_lists() {
+        let design = "BPF BPF_SYSCALL BPF_JIT BPF_JIT_ALWAYS_ON SCHED_CLASS_EXT DEBUG_INFO DEBUG_INFO_BTF SMP SCHED_MC \
+            SCHED_SMT NUMA ACPI_NUMA X86_64_ACPI_NUMA CGROUPS CPUSETS CGROUP_SCHED FAIR_GROUP_SCHED EXT_GROUP_SCHED \
+            CGROUP_FREEZER SCHEDSTATS SCHED_DEBUG PSI BLK_DEV_INITRD DEVTMPFS DEVTMPFS_MOUNT TMPFS SERIAL_8250_CONSOLE \
+            PCI VIRTIO_PCI VIRTIO_CONSOLE PVH KVM_GUEST PARAVIRT IKCONFIG_PROC DEBUG_FS FTRACE FUNCTION_TRACER KPROBES \
+            KPROBE_EVENTS BPF_EVENTS PERF_EVENTS MAGIC_SYSRQ PANIC_ON_OOPS NET UNIX FUTEX EPOLL SIGNALFD TIMERFD EVENTFD \
+            SHMEM AIO POSIX_TIMERS MULTIUSER FILE_LOCKING MEMBARRIER RSEQ BINFMT_ELF BINFMT_SCRIPT PROC_FS SYSFS TTY \
+            PRINTK HIGH_RES_TIMERS HYPERVISOR_GUEST";
         let f = Fragment::ktstr();
-        let names: Vec<&str> = f.options().iter().map(|o| o.name.as_str()).collect();
-        for needed in [
-            "CONFIG_SCHED_CLASS_EXT",
-            "CONFIG_DEBUG_INFO_BTF",
-            "CONFIG_CPUSETS",
-            "CONFIG_VIRTIO_CONSOLE",
-        ] {
-            assert!(
-                names.contains(&needed),
-                "{needed} missing from the fragment"
+        let wanted = |name: &str| {
+            f.options()
+                .iter()
+                .find(|o| o.name == name)
+                .map(|o| o.wanted.clone())
+        };
+        for name in design.split_whitespace() {
+            assert_eq!(
+                wanted(&format!("CONFIG_{name}")),
+                Some(Wanted::Value("y".into())),
+                "CONFIG_{name}"
             );
         }
-        assert!(f.options().contains(&KconfigOption {
-            name: "CONFIG_MODULES".into(),
-            wanted: Wanted::Unset
-        }));
+        let nr_cpus = wanted("CONFIG_NR_CPUS");
+        assert!(matches!(nr_cpus, Some(Wanted::Value(n)) if n.parse::<u32>().unwrap() >= 256));
+        assert_eq!(wanted("CONFIG_MODULES"), Some(Wanted::Unset));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The build pipeline against fake sources: caching, out-of-tree builds and every bad-input error.
 
 use std::process::Command;
+use std::time::Duration;
 
 use ktstr::kernel::{
     build_kernel, resolve_kernel_in, BuildOutcome, BuildRequest, Cache, Fragment, KernelError,
@@ -254,4 +255,31 @@ fn a_tarball_truncated_after_its_makefile_fails_extraction_as_corrupt() {
         "the version was read and extraction itself failed"
     );
     assert!(cache.entries().unwrap().is_empty());
+}
+
+#[test]
+fn concurrent_builds_of_one_key_build_it_once() {
+    let scratch = tempfile::tempdir().unwrap();
+    let cache = Cache::at(scratch.path().join("cache"));
+    let req = request(KernelSource::tarball(&fake_tarball(scratch.path(), &WORKING)).unwrap());
+    // Each output line takes 20 ms, so the two builds overlap for the whole fake build.
+    let build = || {
+        build_kernel(&cache, &req, &mut |_| {
+            std::thread::sleep(Duration::from_millis(20))
+        })
+        .unwrap()
+    };
+    let outcomes: Vec<BuildOutcome> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2).map(|_| s.spawn(build)).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let built = outcomes
+        .iter()
+        .filter(|o| matches!(o, BuildOutcome::Built(_)))
+        .count();
+    assert_eq!(
+        built, 1,
+        "the second build waits for the lock, then finds the first one's entry"
+    );
+    assert_eq!(cache.entries().unwrap().len(), 1);
 }
