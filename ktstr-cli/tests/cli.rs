@@ -80,7 +80,7 @@ fn bad_input_exits_2_with_one_line_naming_the_fix() {
         ),
         (
             vec!["kernel", "build", "--source", not_kernel.to_str().unwrap()],
-            "is not a Linux source tree",
+            "is not a Linux 6.12+ source tree",
         ),
         (
             vec!["kernel", "build", "--tarball", junk.to_str().unwrap()],

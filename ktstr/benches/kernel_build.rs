@@ -48,9 +48,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect::<Result<_, Box<dyn std::error::Error>>>()?;
     hits.sort();
     println!(
-        "kernel build cache hit: median {:.1} ms, max {:.1} ms",
-        ms(hits[hits.len() / 2]),
-        ms(hits[hits.len() - 1])
+        "kernel build cache hit: median {:.0} us, max {:.0} us",
+        micros(hits[hits.len() / 2]),
+        micros(hits[hits.len() - 1])
     );
     Ok(())
 }
@@ -59,6 +59,6 @@ fn minutes(d: Duration) -> String {
     format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
 }

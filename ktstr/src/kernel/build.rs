@@ -21,7 +21,8 @@ pub struct BuildRequest {
     pub source: KernelSource,
     /// Parallel make jobs; `None` means the number of CPUs plus one.
     pub jobs: Option<NonZeroUsize>,
-    /// Rebuild even when the cache already holds this source's kernel.
+    /// Rebuild even when the cache already holds this source's kernel. A tree is matched by its
+    /// path alone, so rebuild with `force` after editing it.
     pub force: bool,
 }
 
@@ -95,11 +96,14 @@ pub fn build_kernel(
         build_secs: started.elapsed().as_secs_f64(),
         schedulers: SCHEDULERS.iter().map(|s| s.to_string()).collect(),
     };
-    let meta_path = dirs.entry.join(METADATA);
-    let json = serde_json::to_string_pretty(&metadata)
-        .map_err(|e| KernelError::io("encode", &meta_path, e.into()))?;
-    std::fs::write(&meta_path, json).map_err(|e| KernelError::io("write", &meta_path, e))?;
+    write_metadata(&dirs.entry.join(METADATA), &metadata)?;
     cache.install(&dirs.entry, &key).map(BuildOutcome::Built)
+}
+
+fn write_metadata(path: &std::path::Path, metadata: &Metadata) -> Result<(), KernelError> {
+    let json = serde_json::to_string_pretty(metadata)
+        .map_err(|e| KernelError::io("encode", path, e.into()))?;
+    std::fs::write(path, json).map_err(|e| KernelError::io("write", path, e))
 }
 
 /// The newest entry built from `id` with the fragment hashed as `hash`.

@@ -23,7 +23,7 @@ pub enum KernelError {
     #[error("kernel source directory {} does not exist; pass --source with the top of a Linux source tree, or omit --source to build Debian's linux-source-6.12", .path.display())]
     SourceMissing { path: PathBuf },
 
-    #[error("{} is not a Linux source tree (it has no {missing}); pass the directory that holds the kernel's top-level Makefile and Kconfig", .path.display())]
+    #[error("{} is not a Linux 6.12+ source tree (it has no {missing}); pass the top directory of a kernel tree with sched_ext, the one holding Makefile and Kconfig", .path.display())]
     NotAKernelTree {
         path: PathBuf,
         missing: &'static str,

@@ -76,12 +76,19 @@ impl Fragment {
         &self.options
     }
 
-    /// A short stable hash of the base target, the recipe version and the fragment text.
+    /// A short stable hash of the base target, the recipe version and the options (comments and
+    /// blank lines do not count, so editing them keeps cached kernels fit).
     pub fn hash(&self) -> String {
         let mut hasher = Sha256::new();
-        for part in [BASE_CONFIG_TARGET, RECIPE_VERSION, self.text.as_str()] {
+        for part in [BASE_CONFIG_TARGET, RECIPE_VERSION] {
             hasher.update(part.as_bytes());
             hasher.update([0]);
+        }
+        for opt in &self.options {
+            match &opt.wanted {
+                Wanted::Value(v) => hasher.update(format!("{}={v}\n", opt.name)),
+                Wanted::Unset => hasher.update(format!("# {} is not set\n", opt.name)),
+            }
         }
         hasher.finalize()[..6]
             .iter()
@@ -225,10 +232,19 @@ mod tests {
     }
 
     #[test]
-    fn hash_is_stable_and_tracks_the_text() {
+    fn hash_tracks_options_not_comments() {
         let a = Fragment::parse("CONFIG_A=y\n").unwrap();
         let b = Fragment::parse("CONFIG_A=n\n").unwrap();
-        assert_eq!(a.hash(), Fragment::parse("CONFIG_A=y\n").unwrap().hash());
+        assert_eq!(
+            a.hash(),
+            Fragment::parse("# a comment\n\nCONFIG_A=y\n")
+                .unwrap()
+                .hash()
+        );
+        assert_ne!(
+            a.hash(),
+            Fragment::parse("# CONFIG_A is not set\n").unwrap().hash()
+        );
         assert_ne!(a.hash(), b.hash());
         assert_eq!(a.hash().len(), 12);
     }

@@ -94,7 +94,7 @@ impl<'o> StepLog<'o> {
             return Ok(());
         }
         Err(self.failure(
-            &format!("{step}: `{}`", argv[..argv.len().min(4)].join(" ")),
+            &format!("{step} (`{} ... {}`)", argv[0], argv[argv.len() - 1]),
             status.to_string(),
         ))
     }

@@ -182,7 +182,7 @@ fn bad_sources_fail_with_one_line_naming_the_fix() {
         ),
         (
             KernelSource::tree(&not_kernel),
-            "is not a Linux source tree (it has no Kconfig)",
+            "is not a Linux 6.12+ source tree (it has no Kconfig)",
         ),
         (KernelSource::tree(&built_tree), "run `make mrproper` there"),
         (
