@@ -26,7 +26,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     println!("cgroups: {}", cgroups.description);
     let settings = HostRun {
         duration: Duration::from_secs_f64(args.duration),
-        workers_per_cgroup: args.workers,
+        workers_per_cgroup: args.workers.get(),
         ..HostRun::default()
     };
     let (mut failed, mut skipped) = (0, 0);

@@ -8,6 +8,7 @@ pub mod cgroup;
 pub mod guest;
 pub mod harness;
 pub mod host;
+pub mod kernel;
 pub mod scenario;
 pub mod sched;
 pub mod topology;

@@ -77,8 +77,10 @@ fn never_returns(_ctx: &Ctx) -> Result<AssertResult> {
     }
 }
 
-fn in_tree(name: &str) -> Scheduler {
-    Scheduler::in_tree(name).expect("an in-tree scheduler")
+fn in_tree(name: &str, args: &[&str]) -> Scheduler {
+    Scheduler::in_tree(name)
+        .and_then(|s| s.args(args.iter().copied()))
+        .expect("an in-tree scheduler")
 }
 
 fn main() {
@@ -102,20 +104,20 @@ fn main() {
             .assert(isolated),
         VmTest::new("scx_simple_two_cgroups", two_cgroups_with_cpusets)
             .topology(topo("1n2l2c1t"))
-            .scheduler(in_tree("scx_simple")),
+            .scheduler(in_tree("scx_simple", &[])),
         VmTest::new("scx_qmap_two_cgroups", two_cgroups_with_cpusets)
             .topology(topo("1n2l2c1t"))
-            .scheduler(in_tree("scx_qmap")),
+            .scheduler(in_tree("scx_qmap", &[])),
         VmTest::new("tp_qmap_stall_is_scheduler_death", two_cgroups_with_cpusets)
             .topology(topo("1n2l2c1t"))
-            .scheduler(in_tree("scx_qmap").args(["-t", "10"]))
+            .scheduler(in_tree("scx_qmap", &["-t", "10"]))
             .duration(Duration::from_secs(15))
             .expect(OutcomeKind::SchedulerDied),
         VmTest::new("tp_fifo_hog_starves", fifo_hog_starves_a_normal_worker)
             .push_sysctl("kernel/sched_rt_runtime_us", "-1")
             .expect(OutcomeKind::ChecksFailed),
         VmTest::new("tp_scheduler_exits_at_once", two_cgroups_with_cpusets)
-            .scheduler(in_tree("scx_qmap").args(["-Z"]))
+            .scheduler(in_tree("scx_qmap", &["-Z"]))
             .expect(OutcomeKind::SchedulerFailedToStart),
         VmTest::new("tp_test_panics", panics).expect(OutcomeKind::TestPanicked),
         VmTest::new("tp_guest_kernel_panic", crashes_the_kernel).expect(OutcomeKind::GuestKernelPanic),

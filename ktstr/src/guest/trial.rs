@@ -1,13 +1,14 @@
 //! The guest role: run the trial named on the kernel command line and report over the channel.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
 use std::time::Duration;
 
 use super::system;
 use crate::assert::AssertResult;
 use crate::cgroup::{CgroupManager, Controllers};
 use crate::harness::{GuestReport, TrialSpec, VmTest};
-use crate::sched::{self, LaunchOptions, RunningScheduler};
+use crate::sched::{self, KmsgRecord, LaunchOptions, RunningScheduler, ScxSysfs, KMSG_PATH};
 use crate::scenario::Ctx;
 use crate::topology::TestTopology;
 use crate::vm::{GuestChannel, GuestMessage, KernelCmdline};
@@ -98,7 +99,7 @@ fn run_trial(spec: &TrialSpec, test: &VmTest, send: &mut impl FnMut(GuestMessage
     let ctx = Ctx::builder(&cgroups, &topo)
         .duration(Duration::from_millis(spec.duration_ms))
         .workers_per_cgroup(spec.workers_per_cgroup)
-        .sched_pid(scheduler.as_ref().map(|s| s.pid()))
+        .sched_pid(scheduler.as_ref().map(|s| s.pid() as i32))
         .settle(SETTLE)
         .assert(spec.assert)
         .build();
@@ -125,7 +126,7 @@ fn start_scheduler(
     match sched::launch(&spec.scheduler, &LaunchOptions::default()) {
         Ok(running) => {
             send(GuestMessage::SchedulerReady {
-                pid: running.pid() as u32,
+                pid: running.pid(),
                 ops_name: running.ops_name().to_string(),
             });
             Ok(Some(running))
@@ -136,7 +137,7 @@ fn start_scheduler(
             });
             report.error = Some(format!("the scheduler failed to start: {failure}"));
             report.scheduler_output_tail = failure.output;
-            report.kmsg_tail = failure.kmsg_tail;
+            report.kmsg_tail = kmsg_text(failure.kmsg_tail.unwrap_or_default());
             Err(())
         }
     }
@@ -157,15 +158,27 @@ fn record_outcome(report: &mut GuestReport, outcome: std::thread::Result<anyhow:
     }
 }
 
+/// Lines of the kernel log kept in a report.
+const KMSG_TAIL: usize = 40;
+
+fn kmsg_text(records: Vec<KmsgRecord>) -> Vec<String> {
+    records.into_iter().map(|r| r.text).collect()
+}
+
 fn finish_scheduler(scheduler: Option<RunningScheduler>, report: &mut GuestReport) {
-    let kmsg = sched::read_kmsg().unwrap_or_default();
-    report.sched_ext_state = sched::SchedExtSysfs::default().state().unwrap_or_default();
+    let kmsg = kmsg_text(sched::read_kmsg(Path::new(KMSG_PATH), 1000).unwrap_or_default());
+    report.sched_ext_state = match ScxSysfs::default().state() {
+        Ok(state) => format!("{state:?}"),
+        Err(e) => format!("unreadable: {e}"),
+    };
     if let Some(mut running) = scheduler {
         report.scheduler_alive = running.alive();
         report.scx_exit = running.sched_ext_exit(&kmsg);
         report.scheduler_output_tail = running.output_tail(40);
-        running.stop();
+        if let Err(e) = running.stop() {
+            report.kmsg_tail.push(format!("ktstr: stopping the scheduler: {e}"));
+        }
     }
-    let start = kmsg.len().saturating_sub(40);
-    report.kmsg_tail = kmsg[start..].to_vec();
+    let start = kmsg.len().saturating_sub(KMSG_TAIL);
+    report.kmsg_tail.extend_from_slice(&kmsg[start..]);
 }

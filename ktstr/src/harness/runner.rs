@@ -1,13 +1,12 @@
 //! The host side of one trial: kernel, initramfs, QEMU, the channel, the deadline, the outcome.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::outcome::{classify, Observed};
 use super::{GuestReport, OutcomeKind, TrialSpec, VmTest};
 use crate::assert::Assert;
 use crate::kernel::{resolve_kernel, KernelError};
-use crate::sched::SchedulerSource;
 use crate::vm::{
     Accel, ChannelEvent, ChannelReader, GuestMessage, InitramfsCache, InitramfsSpec, KernelCmdline, QemuExit,
     QemuProcess, TrialDir, VmError, VmRequest, VmSpec, HOST_BUSYBOX,
@@ -72,7 +71,7 @@ fn trial_spec(test: &VmTest) -> Result<TrialSpec, HarnessError> {
     if test.duration.is_zero() {
         return Err(bad("duration is 0; give it a positive duration such as 2 s"));
     }
-    let assert = Assert::default_checks().merge(&test.scheduler.assert()).merge(&test.assert);
+    let assert = Assert::default_checks().merge(&test.scheduler.assert_overrides()).merge(&test.assert);
     assert.validate().map_err(|e| bad(&e.to_string()))?;
     Ok(TrialSpec {
         test: test.name.clone(),
@@ -93,14 +92,15 @@ pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
     let accel = Accel::detect()?;
     let exe = std::env::current_exe().map_err(HarnessError::CurrentExe)?;
     let mut initramfs = InitramfsSpec::new(exe).busybox(HOST_BUSYBOX);
-    if let Some(source) = test.scheduler.source() {
-        let host = match source {
-            SchedulerSource::InTree(name) => kernel
-                .scheduler(name)
-                .ok_or_else(|| HarnessError::MissingScheduler { name: name.to_string() })?,
-            SchedulerSource::Path(path) => path.clone(),
-        };
-        initramfs = initramfs.binary(host, &test.scheduler.guest_path());
+    if let (Some(name), Some(guest)) = (test.scheduler.binary_name(), test.scheduler.guest_path()) {
+        let entry = kernel.image().parent().unwrap_or(Path::new("/"));
+        let host = test
+            .scheduler
+            .host_binary(entry)
+            .filter(|p| p.is_file())
+            .or_else(|| kernel.scheduler(name))
+            .ok_or_else(|| HarnessError::MissingScheduler { name: name.to_string() })?;
+        initramfs = initramfs.binary(host, &guest);
     }
     let base = InitramfsCache::from_env()?.base(&initramfs)?;
     let dir = TrialDir::new()?;
@@ -133,7 +133,7 @@ pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
     let requested = test.topology.to_string();
     let (kind, reason) = classify(&Observed {
         requested_topology: &requested,
-        eevdf: test.scheduler.source().is_none(),
+        eevdf: test.scheduler.is_eevdf(),
         messages: &heard.messages,
         report: report.as_ref(),
         timed_out,

@@ -2,6 +2,7 @@
 
 mod cgroup;
 mod checks;
+mod kernel;
 mod scenario;
 mod scenario_cpuset;
 mod sched;

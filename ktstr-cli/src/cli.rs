@@ -1,0 +1,123 @@
+//! The command line, as clap types.
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Test harness for Linux process schedulers (sched_ext first).
+///
+/// Exit codes: 0 success, 1 a build step failed, 2 bad usage or input, 3 a prerequisite is
+/// missing, 4 no kernel is cached, 5 a file-system or cache problem.
+#[derive(Debug, Parser)]
+#[command(name = "ktstr", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build, list and clean the cached guest kernels.
+    #[command(subcommand)]
+    Kernel(KernelCommand),
+    /// Run canned scenarios directly on this host and print their verdicts.
+    Run(RunArgs),
+    /// List the canned scenarios.
+    List,
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KernelCommand {
+    /// Build a sched_ext kernel and the in-tree schedulers into the cache (no-op on a cache hit).
+    Build(BuildArgs),
+    /// List cached kernels: key, version, size, age, schedulers.
+    List,
+    /// Remove cached kernels, keeping the newest N.
+    Clean {
+        /// How many of the newest kernels to keep.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        keep: usize,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Build from this clean kernel source tree.
+    #[arg(long, value_name = "DIR", conflicts_with = "tarball")]
+    pub source: Option<PathBuf>,
+    /// Build from this source tarball (default: Debian's linux-source-6.12, installed when missing).
+    #[arg(long, value_name = "FILE")]
+    pub tarball: Option<PathBuf>,
+    /// Parallel make jobs (default: CPUs + 1).
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+    /// Rebuild even when the cache holds a kernel from this source.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn source_and_tarball_exclude_each_other() {
+        let err = Cli::try_parse_from([
+            "ktstr",
+            "kernel",
+            "build",
+            "--source",
+            "a",
+            "--tarball",
+            "b",
+        ])
+        .unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+        let ok = Cli::try_parse_from(["ktstr", "kernel", "clean", "--keep", "2"]).unwrap();
+        assert!(matches!(
+            ok.command,
+            Command::Kernel(KernelCommand::Clean { keep: 2 })
+        ));
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenarios to run (default: every canned scenario); `ktstr list` shows them.
+    pub scenarios: Vec<String>,
+    /// Workload duration of each scenario, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "2", value_parser = positive_secs)]
+    pub duration: f64,
+    /// Workers in a cgroup that names no count.
+    #[arg(long, value_name = "N", default_value = "2")]
+    pub workers: NonZeroUsize,
+    /// Cgroup backend: real cgroup v2 with cpusets, the in-memory double, or auto (real when available).
+    #[arg(long, value_enum, default_value_t = CgroupsArg::Auto)]
+    pub cgroups: CgroupsArg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CgroupsArg {
+    Auto,
+    Real,
+    Simulated,
+}
+
+fn positive_secs(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 3600.0 => Ok(secs),
+        _ => Err(format!("{text:?} is not a duration in seconds between 0 and 3600 (e.g. 2 or 0.5)")),
+    }
+}

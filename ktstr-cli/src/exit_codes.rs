@@ -1,0 +1,58 @@
+//! The `ktstr` command's exit codes, one per error class.
+
+use ktstr::kernel::{ErrorKind, KernelError};
+
+/// Success.
+pub const OK: i32 = 0;
+/// A build step ran and failed (the log's tail and path are printed).
+pub const BUILD_FAILED: i32 = 1;
+/// Bad usage or input: a wrong path, a corrupt tarball, a bad `KTSTR_KERNEL` (clap's usage errors also exit 2).
+pub const BAD_INPUT: i32 = 2;
+/// A tool or package the build needs is missing.
+pub const MISSING_PREREQUISITE: i32 = 3;
+/// No usable kernel is cached.
+pub const NO_KERNEL: i32 = 4;
+/// The file system or the cache got in the way.
+pub const ENVIRONMENT: i32 = 5;
+
+/// The exit code for an error that reached `main`.
+pub fn for_error(error: &anyhow::Error) -> i32 {
+    match error.downcast_ref::<KernelError>().map(KernelError::kind) {
+        Some(ErrorKind::BuildFailed) => BUILD_FAILED,
+        Some(ErrorKind::BadInput) => BAD_INPUT,
+        Some(ErrorKind::MissingPrerequisite) => MISSING_PREREQUISITE,
+        Some(ErrorKind::NoKernel) => NO_KERNEL,
+        Some(ErrorKind::Environment) | None => ENVIRONMENT,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_class_has_its_own_code() {
+        let cases = [
+            (
+                KernelError::ToolMissing {
+                    tool: "clang-19",
+                    package: "clang-19",
+                },
+                MISSING_PREREQUISITE,
+            ),
+            (KernelError::TarballMissing { path: "/x".into() }, BAD_INPUT),
+            (
+                KernelError::MissingOptions {
+                    missing: vec!["CONFIG_X".into()],
+                },
+                BUILD_FAILED,
+            ),
+            (KernelError::NoKernel { cache: "/c".into() }, NO_KERNEL),
+            (KernelError::NoCacheDir, ENVIRONMENT),
+        ];
+        for (error, code) in cases {
+            assert_eq!(for_error(&anyhow::Error::new(error)), code);
+        }
+        assert_eq!(for_error(&anyhow::anyhow!("other")), ENVIRONMENT);
+    }
+}

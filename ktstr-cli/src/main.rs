@@ -1,0 +1,54 @@
+//! `ktstr`: builds and manages the sched_ext guest kernels ktstr's VM tests boot.
+
+mod cli;
+mod exit_codes;
+mod format;
+mod kernel_cmd;
+mod progress;
+mod run_cmd;
+
+use clap::{CommandFactory, Parser};
+use ktstr::kernel::KernelError;
+
+use cli::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Kernel(command) => kernel_cmd::run(command),
+        Command::Run(args) => run_cmd::run(args),
+        Command::List => run_cmd::list(),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "ktstr", &mut std::io::stdout());
+            Ok(())
+        }
+    };
+    let code = match result {
+        Ok(()) => exit_codes::OK,
+        Err(error) => {
+            report(&error);
+            exit_codes::for_error(&error)
+        }
+    };
+    std::process::exit(code);
+}
+
+/// Prints an error on one line; a failed build step first shows the log's last lines.
+fn report(error: &anyhow::Error) {
+    match error.downcast_ref::<KernelError>() {
+        Some(KernelError::StepFailed {
+            step,
+            status,
+            log,
+            tail,
+        }) => {
+            eprintln!("{tail}");
+            eprintln!(
+                "error: {step} failed ({status}); the last {} lines are above, the full log is {}",
+                tail.lines().count(),
+                log.display()
+            );
+        }
+        _ => eprintln!("error: {error:#}"),
+    }
+}

@@ -1,0 +1,30 @@
+//! Guest kernels: ktstr's kconfig fragment, building a sched_ext kernel and the in-tree schedulers
+//! from a source tree or tarball, the on-disk cache of built kernels, and which kernel a VM test boots.
+
+mod build;
+mod cache;
+mod entry;
+mod error;
+mod fragment;
+mod image;
+mod lock;
+mod resolve;
+mod runner;
+mod source;
+mod steps;
+mod tools;
+mod version;
+
+pub use build::{build_kernel, BuildOutcome, BuildRequest};
+pub use cache::{Cache, CleanReport, Listing};
+pub use entry::{cache_key, CacheEntry, Metadata};
+pub use error::{ErrorKind, KernelError};
+pub use fragment::{Fragment, KconfigOption, Wanted, BASE_CONFIG_TARGET};
+pub use image::check_bzimage;
+pub use lock::KeyLock;
+pub use resolve::{resolve_kernel, resolve_kernel_in, KernelOrigin, ResolvedKernel, KERNEL_ENV};
+pub use runner::{BuildEvent, TAIL_LINES};
+pub use source::{KernelSource, SourceId, DEBIAN_SOURCE_PACKAGE, DEBIAN_TARBALL};
+pub use steps::{Step, SCHEDULERS};
+pub use tools::check_prerequisites;
+pub use version::KernelVersion;
