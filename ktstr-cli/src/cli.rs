@@ -118,6 +118,8 @@ pub enum CgroupsArg {
 fn positive_secs(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 3600.0 => Ok(secs),
-        _ => Err(format!("{text:?} is not a duration in seconds between 0 and 3600 (e.g. 2 or 0.5)")),
+        _ => Err(format!(
+            "{text:?} is not a duration in seconds between 0 and 3600 (e.g. 2 or 0.5)"
+        )),
     }
 }

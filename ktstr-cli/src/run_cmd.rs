@@ -12,7 +12,10 @@ use crate::cli::RunArgs;
 
 pub fn list() -> Result<()> {
     for scenario in catalog::catalog() {
-        println!("{:<22} {:<8} {}", scenario.name, scenario.category, scenario.description);
+        println!(
+            "{:<22} {:<8} {}",
+            scenario.name, scenario.category, scenario.description
+        );
     }
     Ok(())
 }
@@ -21,8 +24,14 @@ pub fn run(args: RunArgs) -> Result<()> {
     let scenarios = select(&args.scenarios)?;
     let topo = TestTopology::from_sysfs().context("reading this host's CPU topology")?;
     let cgroups = HostCgroups::open(args.cgroups.into())?;
-    let shape = topo.shape().map_or_else(|_| format!("{} cpus (non-uniform)", topo.total_cpus()), |s| s.to_string());
-    println!("ktstr run: {} scenario(s) on this host, topology {shape}", scenarios.len());
+    let shape = topo.shape().map_or_else(
+        |_| format!("{} cpus (non-uniform)", topo.total_cpus()),
+        |s| s.to_string(),
+    );
+    println!(
+        "ktstr run: {} scenario(s) on this host, topology {shape}",
+        scenarios.len()
+    );
     println!("cgroups: {}", cgroups.description);
     let settings = HostRun {
         duration: Duration::from_secs_f64(args.duration),

@@ -26,10 +26,14 @@ fn cpuset_read_back(ctx: &Ctx) -> Result<AssertResult> {
     ctx.cgroups.remove_cgroup("outer")?;
     let mut result = AssertResult::pass();
     if read != cpus {
-        result = result.merge(AssertResult::fail_msg(format!("cpuset read back {read}, wrote {cpus}")));
+        result = result.merge(AssertResult::fail_msg(format!(
+            "cpuset read back {read}, wrote {cpus}"
+        )));
     }
     if !cleared.is_empty() {
-        result = result.merge(AssertResult::fail_msg(format!("cleared cpuset reads {cleared}")));
+        result = result.merge(AssertResult::fail_msg(format!(
+            "cleared cpuset reads {cleared}"
+        )));
     }
     Ok(result.merge(two_cgroups_with_cpusets(ctx)?))
 }
@@ -48,14 +52,23 @@ fn swap_clear_and_move(ctx: &Ctx) -> Result<AssertResult> {
     ]);
     let steps = vec![
         Step::new(vec![Op::swap_cpusets("a", "b")], HoldSpec::Frac(0.5)),
-        Step::new(vec![Op::clear_cpuset("a"), Op::move_all_tasks("b", "a")], HoldSpec::Frac(0.5)),
+        Step::new(
+            vec![Op::clear_cpuset("a"), Op::move_all_tasks("b", "a")],
+            HoldSpec::Frac(0.5),
+        ),
     ];
     execute_scenario(ctx, &backdrop, steps)
 }
 
-/// A SCHED_FIFO hog and a normal worker pinned to one CPU; with RT throttling off the normal one starves.
+/// A SCHED_FIFO hog and a normal worker pinned to one CPU; with RT throttling off (the trial's sysctl) and
+/// CPU 0's fair server (6.12's 5 % reserve for normal tasks) off, the normal one starves.
 fn fifo_hog_starves_a_normal_worker(ctx: &Ctx) -> Result<AssertResult> {
-    let cpu0 = || Work::new(WorkType::SpinWait).workers(1).affinity(AffinityIntent::exact([0]));
+    std::fs::write("/sys/kernel/debug/sched/fair_server/cpu0/runtime", "0")?;
+    let cpu0 = || {
+        Work::new(WorkType::SpinWait)
+            .workers(1)
+            .affinity(AffinityIntent::exact([0]))
+    };
     let def = CgroupDef::named("shared")
         .push_work(cpu0().sched_policy(SchedPolicy::fifo(50)))
         .push_work(cpu0());
@@ -96,9 +109,12 @@ fn main() {
         VmTest::new("guest_cpuset_read_back", cpuset_read_back)
             .topology(topo("1n2l2c1t"))
             .assert(isolated),
-        VmTest::new("guest_cross_cgroup_affinity_confined", cross_cgroup_affinity_stays_confined)
-            .topology(topo("1n2l2c1t"))
-            .assert(isolated),
+        VmTest::new(
+            "guest_cross_cgroup_affinity_confined",
+            cross_cgroup_affinity_stays_confined,
+        )
+        .topology(topo("1n2l2c1t"))
+        .assert(isolated),
         VmTest::new("guest_swap_clear_move", swap_clear_and_move)
             .topology(topo("1n2l2c1t"))
             .assert(isolated),
@@ -115,12 +131,14 @@ fn main() {
             .expect(OutcomeKind::SchedulerDied),
         VmTest::new("tp_fifo_hog_starves", fifo_hog_starves_a_normal_worker)
             .push_sysctl("kernel/sched_rt_runtime_us", "-1")
+            .duration(Duration::from_secs(5))
             .expect(OutcomeKind::ChecksFailed),
         VmTest::new("tp_scheduler_exits_at_once", two_cgroups_with_cpusets)
             .scheduler(in_tree("scx_qmap", &["-Z"]))
             .expect(OutcomeKind::SchedulerFailedToStart),
         VmTest::new("tp_test_panics", panics).expect(OutcomeKind::TestPanicked),
-        VmTest::new("tp_guest_kernel_panic", crashes_the_kernel).expect(OutcomeKind::GuestKernelPanic),
+        VmTest::new("tp_guest_kernel_panic", crashes_the_kernel)
+            .expect(OutcomeKind::GuestKernelPanic),
         VmTest::new("tp_test_never_returns", never_returns)
             .timeout(Duration::from_secs(5))
             .expect(OutcomeKind::TimedOut),

@@ -274,7 +274,15 @@ impl CgroupOps for CgroupManager {
 
     fn clear_cpuset(&self, name: &str) -> Result<(), CgroupError> {
         let dir = self.dir(name)?;
-        self.write(name, &dir, &CPUS, "\n".into())
+        match self.write(name, &dir, &CPUS, "\n".into()) {
+            // The kernel refuses to empty a populated cpuset (ENOSPC): widen it to all its parent has instead.
+            Err(e) if e.errno() == Some(nix::errno::Errno::ENOSPC) => {
+                let parent = dir.parent().unwrap_or(&self.parent);
+                let all = self.read_cpus(name, parent, &CPUS_EFFECTIVE)?;
+                self.write(name, &dir, &CPUS, format!("{all}\n").into())
+            }
+            other => other,
+        }
     }
 
     fn cpuset(&self, name: &str) -> Result<CpuSet, CgroupError> {

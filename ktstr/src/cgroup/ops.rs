@@ -13,7 +13,8 @@ pub trait CgroupOps: Send + Sync {
     /// parent (the real manager uses the cgroup2 root when the parent enables controllers and so may not hold tasks).
     fn remove_cgroup(&self, name: &str) -> Result<(), CgroupError>;
     fn set_cpuset(&self, name: &str, cpus: &CpuSet) -> Result<(), CgroupError>;
-    /// Writes an empty `cpuset.cpus`, so the cgroup inherits its parent's CPUs.
+    /// Lets the cgroup use all its parent's CPUs: an empty `cpuset.cpus`, or, for a populated cgroup
+    /// (which the kernel does not let go empty), the parent's effective CPUs.
     fn clear_cpuset(&self, name: &str) -> Result<(), CgroupError>;
     /// The configured `cpuset.cpus` (empty when inherited).
     fn cpuset(&self, name: &str) -> Result<CpuSet, CgroupError>;

@@ -23,7 +23,13 @@ pub(crate) fn mount_all() -> Vec<String> {
             failures.push(format!("mkdir {target}: {e}"));
             continue;
         }
-        let result = mount(Some(*source), *target, Some(*fstype), MsFlags::empty(), None::<&str>);
+        let result = mount(
+            Some(*source),
+            *target,
+            Some(*fstype),
+            MsFlags::empty(),
+            None::<&str>,
+        );
         match result {
             Ok(()) | Err(nix::errno::Errno::EBUSY) => {}
             Err(e) => failures.push(format!("mount {fstype} on {target}: {e}")),
@@ -34,11 +40,15 @@ pub(crate) fn mount_all() -> Vec<String> {
 
 /// Writes `value` to `/proc/sys/<key>` (key like `kernel/sched_schedstats`).
 pub(crate) fn sysctl(key: &str, value: &str) -> Result<(), String> {
-    if key.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
+    if key
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
         return Err(format!("sysctl key {key:?} is not a plain path below /proc/sys (e.g. kernel/sched_rt_runtime_us)"));
     }
     let path = Path::new("/proc/sys").join(key);
-    std::fs::write(&path, value).map_err(|e| format!("writing {value:?} to {}: {e}", path.display()))
+    std::fs::write(&path, value)
+        .map_err(|e| format!("writing {value:?} to {}: {e}", path.display()))
 }
 
 /// Flushes filesystems and powers the VM off; never returns.

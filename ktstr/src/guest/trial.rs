@@ -8,8 +8,8 @@ use super::system;
 use crate::assert::AssertResult;
 use crate::cgroup::{CgroupManager, Controllers};
 use crate::harness::{GuestReport, TrialSpec, VmTest};
-use crate::sched::{self, KmsgRecord, LaunchOptions, RunningScheduler, ScxSysfs, KMSG_PATH};
 use crate::scenario::Ctx;
+use crate::sched::{self, KmsgRecord, LaunchOptions, RunningScheduler, ScxSysfs, KMSG_PATH};
 use crate::topology::TestTopology;
 use crate::vm::{GuestChannel, GuestMessage, KernelCmdline};
 
@@ -44,7 +44,8 @@ pub fn run_guest(tests: &[VmTest]) -> ! {
             ..GuestReport::default()
         },
     };
-    let payload = serde_json::to_value(&report).unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
+    let payload = serde_json::to_value(&report)
+        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
     send(GuestMessage::Report { payload });
     send(GuestMessage::Finished { exit_code: 0 });
     system::power_off();
@@ -143,7 +144,10 @@ fn start_scheduler(
     }
 }
 
-fn record_outcome(report: &mut GuestReport, outcome: std::thread::Result<anyhow::Result<AssertResult>>) {
+fn record_outcome(
+    report: &mut GuestReport,
+    outcome: std::thread::Result<anyhow::Result<AssertResult>>,
+) {
     match outcome {
         Ok(Ok(result)) => report.result = Some(result),
         Ok(Err(error)) => report.error = Some(format!("{error:#}")),
@@ -176,7 +180,9 @@ fn finish_scheduler(scheduler: Option<RunningScheduler>, report: &mut GuestRepor
         report.scx_exit = running.sched_ext_exit(&kmsg);
         report.scheduler_output_tail = running.output_tail(40);
         if let Err(e) = running.stop() {
-            report.kmsg_tail.push(format!("ktstr: stopping the scheduler: {e}"));
+            report
+                .kmsg_tail
+                .push(format!("ktstr: stopping the scheduler: {e}"));
         }
     }
     let start = kmsg.len().saturating_sub(KMSG_TAIL);

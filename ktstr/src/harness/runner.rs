@@ -8,8 +8,8 @@ use super::{GuestReport, OutcomeKind, TrialSpec, VmTest};
 use crate::assert::Assert;
 use crate::kernel::{resolve_kernel, KernelError};
 use crate::vm::{
-    Accel, ChannelEvent, ChannelReader, GuestMessage, InitramfsCache, InitramfsSpec, KernelCmdline, QemuExit,
-    QemuProcess, TrialDir, VmError, VmRequest, VmSpec, HOST_BUSYBOX,
+    Accel, ChannelEvent, ChannelReader, GuestMessage, InitramfsCache, InitramfsSpec, KernelCmdline,
+    QemuExit, QemuProcess, TrialDir, VmError, VmRequest, VmSpec, HOST_BUSYBOX,
 };
 
 /// Why a trial could not be started at all.
@@ -57,7 +57,8 @@ fn boot_allowance(accel: Accel, cpus: u32) -> Duration {
 
 /// Time after boot for the test itself: 3 × duration + 20 s unless the test sets its own.
 fn run_allowance(test: &VmTest) -> Duration {
-    test.timeout.unwrap_or(test.duration * 3 + Duration::from_secs(20))
+    test.timeout
+        .unwrap_or(test.duration * 3 + Duration::from_secs(20))
 }
 
 fn trial_spec(test: &VmTest) -> Result<TrialSpec, HarnessError> {
@@ -69,9 +70,13 @@ fn trial_spec(test: &VmTest) -> Result<TrialSpec, HarnessError> {
         return Err(bad("workers_per_cgroup is 0; give it at least 1"));
     }
     if test.duration.is_zero() {
-        return Err(bad("duration is 0; give it a positive duration such as 2 s"));
+        return Err(bad(
+            "duration is 0; give it a positive duration such as 2 s",
+        ));
     }
-    let assert = Assert::default_checks().merge(&test.scheduler.assert_overrides()).merge(&test.assert);
+    let assert = Assert::default_checks()
+        .merge(&test.scheduler.assert_overrides())
+        .merge(&test.assert);
     assert.validate().map_err(|e| bad(&e.to_string()))?;
     Ok(TrialSpec {
         test: test.name.clone(),
@@ -99,7 +104,9 @@ pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
             .host_binary(entry)
             .filter(|p| p.is_file())
             .or_else(|| kernel.scheduler(name))
-            .ok_or_else(|| HarnessError::MissingScheduler { name: name.to_string() })?;
+            .ok_or_else(|| HarnessError::MissingScheduler {
+                name: name.to_string(),
+            })?;
         initramfs = initramfs.binary(host, &guest);
     }
     let base = InitramfsCache::from_env()?.base(&initramfs)?;
@@ -120,9 +127,12 @@ pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
     let mut qemu = QemuProcess::spawn(&vm, dir)?;
     let qemu_started = Instant::now();
     let reader = ChannelReader::spawn(vm.channel_socket(), qemu_started + boot)?;
-    let deadline = qemu_started + boot + run_allowance(test) + Duration::from_secs(10);
-    let heard = listen(&reader, qemu_started, deadline);
-    let exit = qemu.wait_until(deadline.max(Instant::now()) + Duration::from_secs(5))?;
+    let heard = listen(&reader, qemu_started + boot, run_allowance(test) + TEARDOWN);
+    let exit = if heard.timed_out {
+        QemuExit::TimedOut
+    } else {
+        qemu.wait_until(Instant::now() + TEARDOWN)?
+    };
     let timed_out = heard.timed_out || matches!(exit, QemuExit::TimedOut);
     if matches!(exit, QemuExit::TimedOut) {
         qemu.kill()?;
@@ -153,10 +163,15 @@ pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
         guest_log: heard.log_lines(),
         report,
         console_tail: console_lines[console_lines.len().saturating_sub(30)..].to_vec(),
-        boot_ms: heard.first_at.map(|t| t.duration_since(qemu_started).as_millis() as u64),
+        boot_ms: heard
+            .first_at
+            .map(|t| t.duration_since(qemu_started).as_millis() as u64),
         wall_ms: started.elapsed().as_millis() as u64,
     })
 }
+
+/// Time for the guest to report, stop its workers and power off, and for QEMU to exit.
+const TEARDOWN: Duration = Duration::from_secs(10);
 
 /// The guest's messages up to `Finished`, the channel closing, or the deadline.
 struct Heard {
@@ -165,29 +180,33 @@ struct Heard {
     timed_out: bool,
 }
 
-fn listen(reader: &ChannelReader, since: Instant, deadline: Instant) -> Heard {
+/// Listens until `boot_deadline` for the first message, then for `run` more after it.
+fn listen(reader: &ChannelReader, boot_deadline: Instant, run: Duration) -> Heard {
     let mut heard = Heard {
         messages: Vec::new(),
         first_at: None,
         timed_out: false,
     };
     loop {
+        let deadline = heard.first_at.map_or(boot_deadline, |first| first + run);
         match reader.recv_until(deadline) {
             None => {
                 heard.timed_out = Instant::now() >= deadline;
                 return heard;
             }
             Some(ChannelEvent::Message { message, at }) => {
-                heard.first_at.get_or_insert(at.max(since));
+                heard.first_at.get_or_insert(at);
                 let done = matches!(message, GuestMessage::Finished { .. });
                 heard.messages.push(message);
                 if done {
                     return heard;
                 }
             }
-            Some(ChannelEvent::Unparsed { line, reason }) => heard.messages.push(GuestMessage::Log {
-                line: format!("unparsed guest line ({reason}): {line}"),
-            }),
+            Some(ChannelEvent::Unparsed { line, reason }) => {
+                heard.messages.push(GuestMessage::Log {
+                    line: format!("unparsed guest line ({reason}): {line}"),
+                })
+            }
             Some(ChannelEvent::Closed) | Some(ChannelEvent::Failed(_)) => return heard,
             Some(ChannelEvent::Connected { .. }) => {}
         }

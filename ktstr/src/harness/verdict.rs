@@ -9,9 +9,21 @@ use crate::assert::ReportHeader;
 /// The human verdict: header, failures, stats, scheduler log tail, console tail on a crash.
 pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
     let mut out = String::new();
-    let matched = if outcome.kind == expected { "as expected" } else { "UNEXPECTED" };
-    let _ = writeln!(out, "=== ktstr {}: {:?} ({matched}; expected {:?})", outcome.test, outcome.kind, expected);
-    let ops = outcome.ops_name.as_deref().map(|o| format!(" (ops {o})")).unwrap_or_default();
+    let matched = if outcome.kind == expected {
+        "as expected"
+    } else {
+        "UNEXPECTED"
+    };
+    let _ = writeln!(
+        out,
+        "=== ktstr {}: {:?} ({matched}; expected {:?})",
+        outcome.test, outcome.kind, expected
+    );
+    let ops = outcome
+        .ops_name
+        .as_deref()
+        .map(|o| format!(" (ops {o})"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
         "topology {} | scheduler {}{ops} | accel {} | kernel {}",
@@ -35,7 +47,12 @@ pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
     let sched_log = outcome
         .scheduler_failed_output
         .clone()
-        .or_else(|| outcome.report.as_ref().map(|r| r.scheduler_output_tail.clone()))
+        .or_else(|| {
+            outcome
+                .report
+                .as_ref()
+                .map(|r| r.scheduler_output_tail.clone())
+        })
         .filter(|s| !s.trim().is_empty());
     if let Some(log) = sched_log {
         out += "--- scheduler log (tail) ---\n";

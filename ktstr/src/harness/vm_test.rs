@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::assert::{Assert, AssertResult};
-use crate::sched::Scheduler;
 use crate::scenario::Ctx;
+use crate::sched::Scheduler;
 use crate::topology::Topology;
 
 /// A test function: the same signature as a scenario.
