@@ -279,7 +279,7 @@ impl CgroupOps for CgroupManager {
             Err(e) if e.errno() == Some(nix::errno::Errno::ENOSPC) => {
                 let parent = dir.parent().unwrap_or(&self.parent);
                 let all = self.read_cpus(name, parent, &CPUS_EFFECTIVE)?;
-                self.write(name, &dir, &CPUS, format!("{all}\n").into())
+                self.write(name, &dir, &CPUS, format!("{all}\n"))
             }
             other => other,
         }

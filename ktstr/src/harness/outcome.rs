@@ -153,14 +153,15 @@ mod tests {
             detail: None,
         };
         let started = [GuestMessage::Started];
-        let cases: Vec<(
+        type Case = (
             bool,
             Vec<GuestMessage>,
             Option<GuestReport>,
             bool,
-            &str,
+            &'static str,
             OutcomeKind,
-        )> = vec![
+        );
+        let cases: Vec<Case> = vec![
             (
                 true,
                 started.to_vec(),

@@ -109,12 +109,13 @@ pub(crate) fn child_main(
     unsafe { libc::setpgid(0, 0) };
     close_fds_except(keep);
     reset_signals(parent);
-    if let Err(code) = wait_for_start(gate) {
-        return code;
-    }
+    let started_ns = match wait_for_start(gate) {
+        Ok(started_ns) => started_ns,
+        Err(code) => return code,
+    };
     // SAFETY: the gate is not needed once open.
     unsafe { libc::close(gate) };
-    worker::run(spec)
+    worker::run(spec, started_ns)
 }
 
 /// Closes every descriptor from 3 up except `keep` (sorted ascending).
@@ -177,8 +178,9 @@ fn reset_signals(parent: libc::pid_t) {
     }
 }
 
-/// Waits for the parent's start byte; `Err` carries the exit code for a gate that closed or timed out.
-fn wait_for_start(gate: RawFd) -> Result<(), i32> {
+/// Waits for the parent's start message (the CLOCK_MONOTONIC time it opened the gate) and returns it;
+/// `Err` carries the exit code for a gate that closed or timed out.
+fn wait_for_start(gate: RawFd) -> Result<u64, i32> {
     let deadline = now_ns() + START_TIMEOUT_NS;
     loop {
         let now = now_ns();
@@ -195,10 +197,17 @@ fn wait_for_start(gate: RawFd) -> Result<(), i32> {
         if unsafe { libc::poll(&mut pfd, 1, timeout_ms) } <= 0 {
             continue;
         }
-        let mut byte = 0u8;
-        // SAFETY: reads one byte into a stack variable.
-        match unsafe { libc::read(gate, (&mut byte as *mut u8).cast(), 1) } {
-            1 => return Ok(()),
+        let mut stamp = [0u8; 8];
+        // SAFETY: reads at most 8 bytes into a stack buffer; MSG_WAITALL waits for the whole stamp.
+        match unsafe {
+            libc::recv(
+                gate,
+                stamp.as_mut_ptr().cast(),
+                stamp.len(),
+                libc::MSG_WAITALL,
+            )
+        } {
+            8 => return Ok(u64::from_ne_bytes(stamp)),
             0 => return Err(exit_code::NOT_STARTED),
             _ if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => {}
             _ => return Err(exit_code::NOT_STARTED),

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use super::fork::{self, SigUsr1Blocked};
 use super::plan::{self, ParentEnds};
 use super::shm::{CounterSlot, FutexSlot, SharedSlots};
-use super::sys::{affinity_mask, set_affinity};
+use super::sys::{affinity_mask, now_ns, set_affinity};
 use super::worker::ChildSpec;
 use super::{WorkloadConfig, WorkloadError};
 use crate::topology::CpuSet;
@@ -126,12 +126,14 @@ impl WorkloadHandle {
         }
         self.started = true;
         for gate in self.workers.iter_mut().filter_map(|w| w.gate.take()) {
-            // SAFETY: one byte from a static buffer; MSG_NOSIGNAL turns a dead worker into EPIPE, not SIGPIPE.
+            // Workers measure from this instant, so a worker starved before its first instruction shows a gap.
+            let stamp = now_ns().to_ne_bytes();
+            // SAFETY: 8 bytes from a stack buffer; MSG_NOSIGNAL turns a dead worker into EPIPE, not SIGPIPE.
             unsafe {
                 libc::send(
                     gate.as_raw_fd(),
-                    b"g".as_ptr().cast(),
-                    1,
+                    stamp.as_ptr().cast(),
+                    stamp.len(),
                     libc::MSG_NOSIGNAL,
                 )
             };

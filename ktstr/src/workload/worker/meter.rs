@@ -44,11 +44,12 @@ pub(crate) struct Meter<'a> {
 }
 
 impl<'a> Meter<'a> {
-    /// Starts the clocks; `counter` is this worker's live iteration count in shared memory.
-    pub(crate) fn start(counter: &'a AtomicU64, seed: u64) -> Self {
+    /// Starts the clocks at `started_ns` (when the parent opened the start gate, so time a starved worker
+    /// waited before its first instruction counts as a gap); `counter` is its live iteration count.
+    pub(crate) fn start(counter: &'a AtomicU64, seed: u64, started_ns: u64) -> Self {
         let schedstat_start = Schedstat::read_own();
         let cpu_start_ns = thread_cpu_ns();
-        let start_ns = now_ns();
+        let start_ns = started_ns.min(now_ns());
         let mut meter = Meter {
             counter,
             work_units: 0,
@@ -206,7 +207,7 @@ mod tests {
     #[test]
     fn unit_crossings_drive_checkpoints_and_gaps() {
         let counter = AtomicU64::new(0);
-        let mut meter = Meter::start(&counter, 1);
+        let mut meter = Meter::start(&counter, 1, now_ns());
         meter.add(10);
         assert!(meter.tick() || stop::requested());
         let first = meter.last_checkpoint_ns;
@@ -229,7 +230,7 @@ mod tests {
     #[test]
     fn blocked_time_is_not_a_gap() {
         let counter = AtomicU64::new(0);
-        let mut meter = Meter::start(&counter, 1);
+        let mut meter = Meter::start(&counter, 1, now_ns());
         let from = now_ns();
         std::thread::sleep(std::time::Duration::from_millis(50));
         meter.blocked(from, now_ns());
@@ -250,7 +251,7 @@ mod tests {
     #[test]
     fn migrations_are_recorded_and_capped() {
         let counter = AtomicU64::new(0);
-        let mut meter = Meter::start(&counter, 1);
+        let mut meter = Meter::start(&counter, 1, now_ns());
         meter.cpu = Some(0);
         for i in 0..MAX_MIGRATIONS + 5 {
             meter.note_migration(meter.start_ns, 1 + i % 2);

@@ -37,7 +37,8 @@ pub(crate) enum SetupError {
 }
 
 /// Runs the started worker to the end; returns its exit code.
-pub(crate) fn run(spec: &ChildSpec) -> i32 {
+/// `started_ns` is when the parent opened the start gate (CLOCK_MONOTONIC).
+pub(crate) fn run(spec: &ChildSpec, started_ns: u64) -> i32 {
     if let Some(mask) = spec.affinity {
         if set_affinity(0, mask).is_err() {
             return exit_code::AFFINITY_FAILED;
@@ -51,7 +52,7 @@ pub(crate) fn run(spec: &ChildSpec) -> i32 {
     }
     let report = match spec.work_type {
         WorkType::Custom { run, .. } => run(&stop::STOP),
-        _ => match measure(spec) {
+        _ => match measure(spec, started_ns) {
             Ok(report) => report,
             Err(_) => return exit_code::SETUP_FAILED,
         },
@@ -60,7 +61,7 @@ pub(crate) fn run(spec: &ChildSpec) -> i32 {
 }
 
 /// Sets up the work type's resources, then runs its loop under a fresh `Meter`.
-fn measure(spec: &ChildSpec) -> Result<WorkerReport, SetupError> {
+fn measure(spec: &ChildSpec, started_ns: u64) -> Result<WorkerReport, SetupError> {
     // SAFETY: no arguments.
     let seed = unsafe { libc::getpid() } as u64;
     let io = match spec.io_path {
@@ -72,7 +73,7 @@ fn measure(spec: &ChildSpec) -> Result<WorkerReport, SetupError> {
         .link
         .map(|(tx, rx)| PipeLink::new(tx, rx, spec.rank == 0));
     let rank = spec.rank;
-    let mut meter = Meter::start(spec.counter, seed);
+    let mut meter = Meter::start(spec.counter, seed, started_ns);
     let m = &mut meter;
     match *spec.work_type {
         WorkType::SpinWait => spin::spin_wait(m),
