@@ -71,6 +71,11 @@ impl VmTest {
         &self.name
     }
 
+    /// The outcome that counts as success.
+    pub fn expected(&self) -> OutcomeKind {
+        self.expect
+    }
+
     pub fn topology(mut self, topology: Topology) -> Self {
         self.topology = topology;
         self
