@@ -76,7 +76,11 @@ fn main() -> anyhow::Result<()> {
             outcome.reason
         );
         let trial = outcome.wall_ms as f64 / 1000.0 - DURATION.as_secs_f64();
-        println!("round {round}: bare boot→poweroff {boot:.2} s, trial − duration {trial:.2} s");
+        println!(
+            "round {round}: bare boot→poweroff {boot:.2} s, trial − duration {trial:.2} s \
+             (host prep {} ms, boot to first message {:?} ms)",
+            outcome.prep_ms, outcome.boot_ms
+        );
         bare.push(boot);
         overhead.push(trial);
     }

@@ -8,12 +8,22 @@ use ktstr::harness::{run_vm_test, OutcomeKind, VmTest};
 use ktstr::prelude::*;
 
 fn clean(ctx: &Ctx) -> Result<AssertResult> {
-    execute_defs(ctx, vec![CgroupDef::named("cg_0").workers(2), CgroupDef::named("cg_1").workers(2)])
+    execute_defs(
+        ctx,
+        vec![
+            CgroupDef::named("cg_0").workers(2),
+            CgroupDef::named("cg_1").workers(2),
+        ],
+    )
 }
 
 fn fifo_hog(ctx: &Ctx) -> Result<AssertResult> {
     std::fs::write("/sys/kernel/debug/sched/fair_server/cpu0/runtime", "0")?;
-    let cpu0 = || Work::new(WorkType::SpinWait).workers(1).affinity(AffinityIntent::exact([0]));
+    let cpu0 = || {
+        Work::new(WorkType::SpinWait)
+            .workers(1)
+            .affinity(AffinityIntent::exact([0]))
+    };
     let def = CgroupDef::named("shared")
         .push_work(cpu0().sched_policy(SchedPolicy::fifo(50)))
         .push_work(cpu0());
@@ -23,7 +33,9 @@ fn fifo_hog(ctx: &Ctx) -> Result<AssertResult> {
 fn tests() -> Vec<VmTest> {
     let four = "1n1l4c1t".parse::<Topology>().expect("a topology");
     vec![
-        VmTest::new("calibration_clean", clean).topology(four).duration(Duration::from_secs(3)),
+        VmTest::new("calibration_clean", clean)
+            .topology(four)
+            .duration(Duration::from_secs(3)),
         VmTest::new("calibration_fifo_hog", fifo_hog)
             .topology(four)
             .duration(Duration::from_secs(3))
@@ -40,17 +52,32 @@ fn main() -> anyhow::Result<()> {
     if std::env::args().any(|a| a == "--list") {
         return Ok(());
     }
-    let runs: usize = std::env::args().filter_map(|a| a.parse().ok()).next().unwrap_or(20);
+    let runs: usize = std::env::args()
+        .filter_map(|a| a.parse().ok())
+        .next()
+        .unwrap_or(20);
     for test in &tests {
         let mut matched = 0;
         for run in 0..runs {
             let outcome = run_vm_test(test)?;
-            let stats = outcome.report.as_ref().and_then(|r| r.result.as_ref()).map(|r| &r.stats);
+            let stats = outcome
+                .report
+                .as_ref()
+                .and_then(|r| r.result.as_ref())
+                .map(|r| &r.stats);
             let (gap, spread) = stats.map_or((0, 0.0), |s| (s.worst_gap_ms, s.worst_spread));
             matched += usize::from(outcome.kind == test.expected());
-            println!("{} run {run}: {:?}, worst gap {gap} ms, worst spread {spread:.1}%", test.name(), outcome.kind);
+            println!(
+                "{} run {run}: {:?}, worst gap {gap} ms, worst spread {spread:.1}%",
+                test.name(),
+                outcome.kind
+            );
         }
-        println!("{}: {matched}/{runs} as expected ({:?})", test.name(), test.expected());
+        println!(
+            "{}: {matched}/{runs} as expected ({:?})",
+            test.name(),
+            test.expected()
+        );
     }
     Ok(())
 }

@@ -2,6 +2,8 @@
 //!
 //! Three layers merge in order, the later `Some` winning:
 //! `Assert::default_checks().merge(&scheduler).merge(&test)`.
+//!
+//! The time-based defaults below are calibrated under QEMU TCG: docs/tcg-calibration.md.
 
 use serde::{Deserialize, Serialize};
 

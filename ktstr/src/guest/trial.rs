@@ -15,8 +15,6 @@ use crate::vm::{GuestChannel, GuestMessage, KernelCmdline};
 
 /// The cgroup every trial's cgroups live under.
 const CGROUP_PARENT: &str = "/sys/fs/cgroup/ktstr";
-/// Pause between creating the first cgroups and spawning workers, so the scheduler sees the cgroups.
-const SETTLE: Duration = Duration::from_millis(500);
 
 /// PID 1's whole life: mount, run the trial, report, power off.
 pub fn run_guest(tests: &[VmTest]) -> ! {
@@ -101,7 +99,7 @@ fn run_trial(spec: &TrialSpec, test: &VmTest, send: &mut impl FnMut(GuestMessage
         .duration(Duration::from_millis(spec.duration_ms))
         .workers_per_cgroup(spec.workers_per_cgroup)
         .sched_pid(scheduler.as_ref().map(|s| s.pid() as i32))
-        .settle(SETTLE)
+        .settle(Duration::from_millis(spec.settle_ms))
         .assert(spec.assert)
         .build();
     let outcome = catch_unwind(AssertUnwindSafe(|| (test.func)(&ctx)));

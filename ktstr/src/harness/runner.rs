@@ -42,6 +42,8 @@ pub struct TrialOutcome {
     pub scheduler_failed_output: Option<String>,
     pub console_tail: Vec<String>,
     pub guest_log: Vec<String>,
+    /// From the trial's start to QEMU's (kernel resolution, initramfs, VM spec).
+    pub prep_ms: u64,
     /// From QEMU start to the guest's first message.
     pub boot_ms: Option<u64>,
     pub wall_ms: u64,
@@ -84,6 +86,7 @@ fn trial_spec(test: &VmTest) -> Result<TrialSpec, HarnessError> {
         scheduler: test.scheduler.spec(),
         duration_ms: test.duration.as_millis() as u64,
         workers_per_cgroup: test.workers_per_cgroup,
+        settle_ms: test.settle.as_millis() as u64,
         assert,
         sysctls: test.sysctls.clone(),
     })
@@ -163,6 +166,7 @@ pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
         guest_log: heard.log_lines(),
         report,
         console_tail: console_lines[console_lines.len().saturating_sub(30)..].to_vec(),
+        prep_ms: qemu_started.duration_since(started).as_millis() as u64,
         boot_ms: heard
             .first_at
             .map(|t| t.duration_since(qemu_started).as_millis() as u64),

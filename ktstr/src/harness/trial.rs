@@ -15,6 +15,8 @@ pub struct TrialSpec {
     pub scheduler: SchedulerSpec,
     pub duration_ms: u64,
     pub workers_per_cgroup: usize,
+    /// Pause after the scenario's first cgroups are created, before its first workers spawn.
+    pub settle_ms: u64,
     /// Merged checks: defaults → scheduler → test.
     pub assert: Assert,
     /// `/proc/sys` writes before the scheduler starts, e.g. `kernel/sched_rt_runtime_us = -1`.

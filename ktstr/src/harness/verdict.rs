@@ -75,7 +75,8 @@ pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
     }
     let _ = writeln!(
         out,
-        "boot {} ms, trial {} ms",
+        "prep {} ms, boot {} ms, trial {} ms",
+        outcome.prep_ms,
         outcome.boot_ms.map_or("?".into(), |b| b.to_string()),
         outcome.wall_ms
     );

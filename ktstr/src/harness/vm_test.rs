@@ -44,6 +44,7 @@ pub struct VmTest {
     pub(crate) scheduler: Scheduler,
     pub(crate) duration: Duration,
     pub(crate) workers_per_cgroup: usize,
+    pub(crate) settle: Duration,
     pub(crate) assert: Assert,
     pub(crate) expect: OutcomeKind,
     pub(crate) timeout: Option<Duration>,
@@ -60,6 +61,7 @@ impl VmTest {
             scheduler: Scheduler::EEVDF,
             duration: Duration::from_secs(2),
             workers_per_cgroup: 2,
+            settle: Duration::ZERO,
             assert: Assert::NO_OVERRIDES,
             expect: OutcomeKind::Passed,
             timeout: None,
@@ -93,6 +95,14 @@ impl VmTest {
 
     pub fn workers_per_cgroup(mut self, workers: usize) -> Self {
         self.workers_per_cgroup = workers;
+        self
+    }
+
+    /// A pause between creating the scenario's first cgroups and spawning its workers, for schedulers
+    /// that notice new cgroups asynchronously. sched_ext's own cgroup callbacks run inside the mkdir, so
+    /// the default is none.
+    pub fn settle(mut self, settle: Duration) -> Self {
+        self.settle = settle;
         self
     }
 
