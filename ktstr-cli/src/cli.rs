@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 /// Test harness for Linux process schedulers (sched_ext first).
 ///
 /// Exit codes: 0 success, 1 a build step failed, 2 bad usage or input, 3 a prerequisite is
-/// missing, 4 no kernel is cached, 5 a file-system or cache problem.
+/// missing, 4 no kernel is cached, 5 a file-system or cache problem, 6 a scenario of `ktstr run` failed.
 #[derive(Debug, Parser)]
 #[command(name = "ktstr", version)]
 pub struct Cli {

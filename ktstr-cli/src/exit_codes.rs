@@ -1,6 +1,10 @@
 //! The `ktstr` command's exit codes, one per error class.
 
+use ktstr::host::HostError;
 use ktstr::kernel::{ErrorKind, KernelError};
+use ktstr::scenario::catalog::UnknownScenario;
+
+use crate::run_cmd::ScenariosFailed;
 
 /// Success.
 pub const OK: i32 = 0;
@@ -14,9 +18,20 @@ pub const MISSING_PREREQUISITE: i32 = 3;
 pub const NO_KERNEL: i32 = 4;
 /// The file system or the cache got in the way.
 pub const ENVIRONMENT: i32 = 5;
+/// `ktstr run`: at least one scenario's verdict was a failure.
+pub const SCENARIO_FAILED: i32 = 6;
 
 /// The exit code for an error that reached `main`.
 pub fn for_error(error: &anyhow::Error) -> i32 {
+    if error.is::<ScenariosFailed>() {
+        return SCENARIO_FAILED;
+    }
+    if error.is::<UnknownScenario>() {
+        return BAD_INPUT;
+    }
+    if let Some(HostError::NoCpuset { .. }) = error.downcast_ref::<HostError>() {
+        return MISSING_PREREQUISITE;
+    }
     match error.downcast_ref::<KernelError>().map(KernelError::kind) {
         Some(ErrorKind::BuildFailed) => BUILD_FAILED,
         Some(ErrorKind::BadInput) => BAD_INPUT,
@@ -54,5 +69,13 @@ mod tests {
             assert_eq!(for_error(&anyhow::Error::new(error)), code);
         }
         assert_eq!(for_error(&anyhow::anyhow!("other")), ENVIRONMENT);
+        assert_eq!(
+            for_error(&anyhow::Error::new(ScenariosFailed(1))),
+            SCENARIO_FAILED
+        );
+        let unknown = ktstr::scenario::catalog::find("nosuch")
+            .err()
+            .map(anyhow::Error::new);
+        assert_eq!(unknown.as_ref().map(for_error), Some(BAD_INPUT));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use ktstr::assert::ReportHeader;
 use ktstr::host::{CgroupMode, HostCgroups, HostRun};
 use ktstr::scenario::catalog::{self, CannedScenario};
@@ -62,10 +62,15 @@ pub fn run(args: RunArgs) -> Result<()> {
     let passed = scenarios.len() - failed - skipped;
     println!("{passed} passed, {failed} failed, {skipped} skipped");
     if failed > 0 {
-        bail!("{failed} scenario(s) failed");
+        return Err(ScenariosFailed(failed).into());
     }
     Ok(())
 }
+
+/// Some scenarios' verdicts were failures (their reports are printed above).
+#[derive(Debug, thiserror::Error)]
+#[error("{0} scenario(s) failed")]
+pub struct ScenariosFailed(pub usize);
 
 fn select(names: &[String]) -> Result<Vec<&'static CannedScenario>> {
     if names.is_empty() {

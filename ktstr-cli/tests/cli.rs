@@ -264,3 +264,29 @@ fn completions_are_generated() {
         .unwrap();
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("ktstr"));
 }
+
+#[test]
+fn run_reports_verdicts_and_exits_by_outcome() {
+    let out = Command::new(KTSTR)
+        .args([
+            "run",
+            "steady",
+            "--duration",
+            "0.5",
+            "--cgroups",
+            "simulated",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", stderr(&out));
+    assert!(stdout.contains("cgroups: simulated"), "{stdout}");
+    assert!(stdout.contains("1 passed, 0 failed, 0 skipped"), "{stdout}");
+    let out = Command::new(KTSTR).args(["run", "stedy"]).output().unwrap();
+    assert_one_line_error(&out, 2, "did you mean \"steady\"");
+    let out = Command::new(KTSTR)
+        .args(["run", "--duration=0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -4,7 +4,6 @@ mod cgroup;
 mod checks;
 mod kernel;
 mod scenario;
-mod scenario_cpuset;
 mod sched;
 mod topology;
 mod vm;
