@@ -75,6 +75,17 @@ fn fifo_hog_starves_a_normal_worker(ctx: &Ctx) -> Result<AssertResult> {
     execute_defs(ctx, vec![def])
 }
 
+/// Every canned scenario in one guest; timing verdicts are asserted here, on an otherwise idle VM.
+fn whole_catalog(ctx: &Ctx) -> Result<AssertResult> {
+    let mut verdict = AssertResult::pass();
+    for canned in ktstr::scenario::catalog::catalog() {
+        let result =
+            (canned.run)(ctx).map_err(|e| e.context(format!("canned scenario {}", canned.name)))?;
+        verdict = verdict.merge(result);
+    }
+    Ok(verdict)
+}
+
 fn panics(_ctx: &Ctx) -> Result<AssertResult> {
     panic!("deliberate panic in the test function");
 }
@@ -118,6 +129,10 @@ fn main() {
         VmTest::new("guest_swap_clear_move", swap_clear_and_move)
             .topology(topo("1n2l2c1t"))
             .assert(isolated),
+        VmTest::new("eevdf_whole_catalog", whole_catalog)
+            .topology(topo("1n2l2c1t"))
+            .duration(Duration::from_secs(1))
+            .timeout(Duration::from_secs(180)),
         VmTest::new("scx_simple_two_cgroups", two_cgroups_with_cpusets)
             .topology(topo("1n2l2c1t"))
             .scheduler(in_tree("scx_simple", &[])),
