@@ -11,6 +11,7 @@ pub fn main(tests: Vec<VmTest>) -> ! {
     if std::process::id() == 1 {
         crate::guest::run_guest(&tests);
     }
+    crate::vm::TrialDir::sweep_orphans(&std::env::temp_dir());
     let mut args = Arguments::from_args();
     // VMs are timed; running several at once on a small host would distort what they measure.
     args.test_threads.get_or_insert(1);

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::VmError;
 
-/// A fresh `ktstr-*` directory under the system temp dir.
+/// A fresh `ktstr-<pid>-*` directory under the system temp dir.
 #[derive(Debug)]
 pub struct TrialDir {
     dir: tempfile::TempDir,
@@ -14,7 +14,7 @@ pub struct TrialDir {
 impl TrialDir {
     pub fn new() -> Result<TrialDir, VmError> {
         let dir = tempfile::Builder::new()
-            .prefix("ktstr-")
+            .prefix(&format!("ktstr-{}-", std::process::id()))
             .tempdir()
             .map_err(|e| VmError::io("create a trial directory in", std::env::temp_dir(), e))?;
         Ok(TrialDir { dir })
@@ -22,6 +22,27 @@ impl TrialDir {
 
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Removes trial directories under `temp` left by processes that no longer run (a harness killed by a
+    /// signal cannot run its destructors); returns how many it removed.
+    pub fn sweep_orphans(temp: &Path) -> usize {
+        let Ok(entries) = std::fs::read_dir(temp) else {
+            return 0;
+        };
+        entries
+            .flatten()
+            .filter(|entry| {
+                let name = entry.file_name();
+                let owner = name
+                    .to_str()
+                    .and_then(|n| n.strip_prefix("ktstr-"))
+                    .and_then(|rest| rest.split_once('-'))
+                    .and_then(|(pid, _)| pid.parse::<u32>().ok());
+                owner.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
+            })
+            .filter(|entry| std::fs::remove_dir_all(entry.path()).is_ok())
+            .count()
     }
 
     /// Where QEMU writes the guest's serial console.
@@ -71,5 +92,28 @@ mod tests {
         }
         drop(dir);
         assert!(!root.exists(), "{} outlived its TrialDir", root.display());
+    }
+}
+
+#[cfg(test)]
+mod sweep_tests {
+    use super::*;
+
+    #[test]
+    fn sweeps_only_directories_of_dead_processes() {
+        let temp = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let orphan = temp.path().join(format!("ktstr-{dead}-abc"));
+        let live = temp
+            .path()
+            .join(format!("ktstr-{}-def", std::process::id()));
+        let other = temp.path().join("ktstr-notapid");
+        for dir in [&orphan, &live, &other] {
+            std::fs::create_dir(dir).unwrap();
+        }
+        assert_eq!(TrialDir::sweep_orphans(temp.path()), 1);
+        assert!(!orphan.exists() && live.exists() && other.exists());
     }
 }
