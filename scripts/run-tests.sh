@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo build --locked -p ktstr-cli
 ./target/debug/ktstr kernel build
-cargo test --locked --workspace --all-targets "$@"
+cargo test --locked --workspace "$@"
