@@ -17,6 +17,23 @@ fn ctx<'a>(cgroups: &'a MemCgroups, topo: &'a TestTopology) -> Ctx<'a> {
         .build()
 }
 
+/// Fails on any verdict detail the engine is responsible for. Timing verdicts (gap, spread) judge this
+/// host's scheduler under whatever else the machine runs, so they are printed, not asserted; the VM suite
+/// asserts them on an otherwise idle guest.
+fn assert_engine_ok(name: &str, result: &AssertResult) {
+    let timing = |d: &&AssertDetail| {
+        matches!(
+            d.kind,
+            DetailKind::Unfair | DetailKind::Stuck | DetailKind::Skip
+        )
+    };
+    let (timing, engine): (Vec<_>, Vec<_>) = result.details.iter().partition(timing);
+    assert!(engine.is_empty(), "{name}: {engine:?}");
+    if !timing.is_empty() {
+        eprintln!("{name}: not asserted on the host: {timing:?}");
+    }
+}
+
 fn scenario_error(result: anyhow::Result<AssertResult>) -> ScenarioError {
     match result {
         Ok(r) => panic!("expected a ScenarioError, got a verdict: {r:?}"),
@@ -37,7 +54,7 @@ fn two_cgroups_pass_and_leave_no_cgroup_behind() {
         ],
     )
     .unwrap();
-    assert!(result.passed, "{result:?}");
+    assert_engine_ok("", &result);
     assert_eq!(result.stats.cgroups.len(), 2);
     assert_eq!(result.stats.total_workers, 4);
     assert!(result.stats.total_iterations > 0);
@@ -211,7 +228,7 @@ fn ops_change_cgroups_in_order() {
         ),
     ];
     let result = execute_scenario(&ctx, &backdrop, steps).unwrap();
-    assert!(result.passed, "{result:?}");
+    assert_engine_ok("", &result);
     let names: Vec<&str> = result
         .stats
         .cgroups
@@ -271,9 +288,7 @@ fn scheduler_death_fails_the_scenario() {
     );
 }
 
-/// Every canned scenario runs to a verdict without an engine failure. Timing verdicts (gap, spread) judge
-/// this host's scheduler under whatever else the machine runs, so they are printed, not asserted; the VM
-/// suite asserts them on an otherwise idle guest.
+/// Every canned scenario runs to a verdict without an engine failure (see `assert_engine_ok`).
 #[test]
 fn every_canned_scenario_runs_by_name() {
     let _serial = crate::serial();
@@ -286,17 +301,7 @@ fn every_canned_scenario_runs_by_name() {
             .build();
         let found = catalog::find(canned.name).unwrap();
         let result = (found.run)(&ctx).unwrap_or_else(|e| panic!("{}: {e:#}", canned.name));
-        let timing = |d: &AssertDetail| {
-            matches!(
-                d.kind,
-                DetailKind::Unfair | DetailKind::Stuck | DetailKind::Skip
-            )
-        };
-        let (timing, engine): (Vec<_>, Vec<_>) = result.details.iter().partition(|d| timing(d));
-        assert!(engine.is_empty(), "{}: {engine:?}", canned.name);
-        if !timing.is_empty() {
-            eprintln!("{}: not asserted on the host: {timing:?}", canned.name);
-        }
+        assert_engine_ok(canned.name, &result);
         assert!(
             result.skipped || result.stats.total_workers > 0,
             "{} measured nothing",
