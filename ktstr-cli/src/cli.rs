@@ -103,9 +103,33 @@ pub struct RunArgs {
     /// Workers in a cgroup that names no count.
     #[arg(long, value_name = "N", default_value = "2")]
     pub workers: NonZeroUsize,
-    /// Cgroup backend: real cgroup v2 with cpusets, the in-memory double, or auto (real when available).
-    #[arg(long, value_enum, default_value_t = CgroupsArg::Auto)]
+    /// Cgroup backend of a host run: real cgroup v2 with cpusets, the in-memory double, or auto (real
+    /// when available).
+    #[arg(long, value_enum, default_value_t = CgroupsArg::Auto, conflicts_with = "vm")]
     pub cgroups: CgroupsArg,
+    /// Run each scenario in its own VM booting the cached sched_ext kernel, instead of on this host.
+    #[arg(long)]
+    pub vm: bool,
+    /// VM topology, as NUMA nodes, LLCs, cores per LLC and threads per core.
+    #[arg(
+        long,
+        value_name = "XnYlZcWt",
+        default_value = "1n2l2c1t",
+        requires = "vm"
+    )]
+    pub topology: ktstr::topology::Topology,
+    /// Scheduler to load in the VM: an in-tree name (scx_simple, scx_qmap, scx_central, scx_flatcg) or a
+    /// binary's path; none runs the kernel's own scheduler.
+    #[arg(long, value_name = "NAME|PATH", requires = "vm")]
+    pub scheduler: Option<String>,
+    /// An argument for the scheduler (repeatable).
+    #[arg(
+        long = "sched-arg",
+        value_name = "ARG",
+        allow_hyphen_values = true,
+        requires = "scheduler"
+    )]
+    pub sched_args: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

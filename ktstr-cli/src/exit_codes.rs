@@ -1,10 +1,11 @@
 //! The `ktstr` command's exit codes, one per error class.
 
+use ktstr::harness::HarnessError;
 use ktstr::host::HostError;
 use ktstr::kernel::{ErrorKind, KernelError};
 use ktstr::scenario::catalog::UnknownScenario;
 
-use crate::run_cmd::ScenariosFailed;
+use crate::run_cmd::{NoSuchScheduler, ScenariosFailed};
 
 /// Success.
 pub const OK: i32 = 0;
@@ -26,13 +27,17 @@ pub fn for_error(error: &anyhow::Error) -> i32 {
     if error.is::<ScenariosFailed>() {
         return SCENARIO_FAILED;
     }
-    if error.is::<UnknownScenario>() {
+    if error.is::<UnknownScenario>() || error.is::<NoSuchScheduler>() {
         return BAD_INPUT;
     }
     if let Some(HostError::NoCpuset { .. }) = error.downcast_ref::<HostError>() {
         return MISSING_PREREQUISITE;
     }
-    match error.downcast_ref::<KernelError>().map(KernelError::kind) {
+    let kernel = match error.downcast_ref::<HarnessError>() {
+        Some(HarnessError::Kernel(kernel)) => Some(kernel),
+        _ => error.downcast_ref::<KernelError>(),
+    };
+    match kernel.map(KernelError::kind) {
         Some(ErrorKind::BuildFailed) => BUILD_FAILED,
         Some(ErrorKind::BadInput) => BAD_INPUT,
         Some(ErrorKind::MissingPrerequisite) => MISSING_PREREQUISITE,

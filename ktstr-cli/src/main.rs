@@ -1,4 +1,4 @@
-//! `ktstr`: builds and manages the sched_ext guest kernels ktstr's VM tests boot.
+//! `ktstr`: builds and manages the sched_ext guest kernels, and runs canned scenarios on the host or in VMs.
 
 mod cli;
 mod exit_codes;
@@ -13,6 +13,10 @@ use ktstr::kernel::KernelError;
 use cli::{Cli, Command};
 
 fn main() {
+    // Inside a VM this binary is PID 1 and runs the canned scenario named on the kernel command line.
+    if std::process::id() == 1 {
+        ktstr::guest::run_guest(&run_cmd::catalog_tests());
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Kernel(command) => kernel_cmd::run(command),

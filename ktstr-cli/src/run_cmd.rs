@@ -1,11 +1,14 @@
-//! `ktstr run` and `ktstr list`: canned scenarios directly on this host.
+//! `ktstr run` and `ktstr list`: canned scenarios on this host, or each in its own VM (`--vm`).
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use ktstr::assert::ReportHeader;
+use ktstr::harness::{render, run_vm_test, write_record, OutcomeKind, VmTest};
 use ktstr::host::{CgroupMode, HostCgroups, HostRun};
 use ktstr::scenario::catalog::{self, CannedScenario};
+use ktstr::sched::{Scheduler, IN_TREE_SCHEDULERS};
 use ktstr::topology::TestTopology;
 
 use crate::cli::RunArgs;
@@ -20,7 +23,18 @@ pub fn list() -> Result<()> {
     Ok(())
 }
 
+/// The catalog as VM tests: what the guest role (this binary as PID 1) looks trials up in.
+pub fn catalog_tests() -> Vec<VmTest> {
+    catalog::catalog()
+        .iter()
+        .map(|c| VmTest::new(c.name, c.run))
+        .collect()
+}
+
 pub fn run(args: RunArgs) -> Result<()> {
+    if args.vm {
+        return run_in_vms(args);
+    }
     let scenarios = select(&args.scenarios)?;
     let topo = TestTopology::from_sysfs().context("reading this host's CPU topology")?;
     let cgroups = HostCgroups::open(args.cgroups.into())?;
@@ -67,10 +81,62 @@ pub fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
+/// `--scheduler` named neither an in-tree scheduler nor an existing file.
+#[derive(Debug, thiserror::Error)]
+#[error("--scheduler {0:?} is neither an in-tree scheduler (scx_simple, scx_qmap, scx_central, scx_flatcg) nor a file; give one of those names or a binary's path")]
+pub struct NoSuchScheduler(pub String);
+
 /// Some scenarios' verdicts were failures (their reports are printed above).
 #[derive(Debug, thiserror::Error)]
 #[error("{0} scenario(s) failed")]
 pub struct ScenariosFailed(pub usize);
+
+fn run_in_vms(args: RunArgs) -> Result<()> {
+    let scenarios = select(&args.scenarios)?;
+    let scheduler = match &args.scheduler {
+        None => Scheduler::EEVDF,
+        Some(name) if IN_TREE_SCHEDULERS.contains(&name.as_str()) => Scheduler::in_tree(name)?,
+        Some(path) if !Path::new(path).is_file() => {
+            return Err(NoSuchScheduler(path.clone()).into())
+        }
+        Some(path) => {
+            let file = Path::new(path)
+                .file_name()
+                .and_then(|f| f.to_str())
+                .unwrap_or(path);
+            Scheduler::binary(file, path)?
+        }
+    };
+    let scheduler = match args.sched_args.is_empty() {
+        true => scheduler,
+        false => scheduler.args(args.sched_args.iter().cloned())?,
+    };
+    println!(
+        "ktstr run: {} scenario(s), each in a VM of topology {} under {}",
+        scenarios.len(),
+        args.topology,
+        scheduler.name()
+    );
+    let mut failed = 0;
+    for scenario in &scenarios {
+        let test = VmTest::new(scenario.name, scenario.run)
+            .topology(args.topology)
+            .scheduler(scheduler.clone())
+            .duration(Duration::from_secs_f64(args.duration))
+            .workers_per_cgroup(args.workers.get());
+        let outcome = run_vm_test(&test)?;
+        failed += usize::from(outcome.kind != OutcomeKind::Passed);
+        println!("{}", render(&outcome, OutcomeKind::Passed));
+        if let Ok(path) = write_record(&outcome) {
+            println!("run record: {}\n", path.display());
+        }
+    }
+    println!("{} passed, {failed} failed", scenarios.len() - failed);
+    if failed > 0 {
+        return Err(ScenariosFailed(failed).into());
+    }
+    Ok(())
+}
 
 fn select(names: &[String]) -> Result<Vec<&'static CannedScenario>> {
     if names.is_empty() {

@@ -290,3 +290,32 @@ fn run_reports_verdicts_and_exits_by_outcome() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+#[test]
+fn run_in_a_vm_boots_the_cached_kernel_and_reports_the_guest_verdict() {
+    let out = Command::new(KTSTR)
+        .args([
+            "run",
+            "--vm",
+            "steady_llc",
+            "--duration",
+            "1",
+            "--scheduler",
+            "scx_simple",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", stderr(&out));
+    assert!(stdout.contains("guest saw topology 1n2l2c1t"), "{stdout}");
+    assert!(
+        stdout.contains("scheduler scx_simple (ops simple)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+    let out = Command::new(KTSTR)
+        .args(["run", "--vm", "steady", "--scheduler", "scx_nosuch"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, 2, "neither an in-tree scheduler");
+}

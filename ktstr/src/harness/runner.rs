@@ -15,9 +15,9 @@ use crate::vm::{
 /// Why a trial could not be started at all.
 #[derive(Debug, thiserror::Error)]
 pub enum HarnessError {
-    #[error("{0}")]
+    #[error(transparent)]
     Kernel(#[from] KernelError),
-    #[error("{0}")]
+    #[error(transparent)]
     Vm(#[from] VmError),
     #[error("the kernel cache entry has no {name}; rebuild it with `cargo run -p ktstr-cli -- kernel build`")]
     MissingScheduler { name: String },
