@@ -478,43 +478,24 @@ poweroff -f
 /// Boot allowance for TCG on a loaded two-core machine, plus the watchdog's 5 s.
 const QMAP_DEADLINE: Duration = Duration::from_secs(300);
 
-/// The cached kernel directory with a bzImage and scx_qmap, or an error saying how to get one.
-fn kernel_with_qmap() -> Result<PathBuf> {
-    if let Some(image) = std::env::var_os("KTSTR_TEST_BZIMAGE").filter(|p| !p.is_empty()) {
-        let dir = Path::new(&image)
-            .parent()
-            .context("KTSTR_TEST_BZIMAGE has no directory")?;
-        return Ok(dir.to_path_buf());
-    }
-    let kernels = ktstr::vm::ktstr_cache_dir()?.join("kernels");
-    let newest = std::fs::read_dir(&kernels)
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|dir| dir.join("sched/scx_qmap").is_file())
-        .filter_map(|dir| Some((dir.join("bzImage").metadata().ok()?.modified().ok()?, dir)))
-        .max_by_key(|(modified, _)| *modified);
-    match newest {
-        Some((_, dir)) => Ok(dir),
-        None => bail!(
-            "no kernel with schedulers: run `cargo run -p ktstr-cli -- kernel build` (looked for \
-             {}/*/bzImage with sched/scx_qmap; or set KTSTR_TEST_BZIMAGE)",
-            kernels.display()
-        ),
-    }
+/// The kernel the VM tests boot (`KTSTR_KERNEL`, else the newest cache entry) and its scx_qmap.
+fn kernel_with_qmap() -> Result<(PathBuf, PathBuf)> {
+    let kernel = ktstr::kernel::resolve_kernel()?;
+    let qmap = kernel.scheduler("scx_qmap").context(
+        "the kernel has no sched/scx_qmap; run `cargo run -p ktstr-cli -- kernel build`",
+    )?;
+    Ok((kernel.image().to_path_buf(), qmap))
 }
 
 /// Boots the kernel with `QMAP_INIT` and returns the decoded files the guest sent, by name.
-fn run_qmap_guest(kernel_dir: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
+fn run_qmap_guest((image, qmap_binary): (PathBuf, PathBuf)) -> Result<BTreeMap<String, Vec<u8>>> {
     use base64::Engine;
     use ktstr::vm::{
         Accel, ChannelEvent, ChannelReader, GuestMessage, InitramfsCache, InitramfsSpec,
         KernelCmdline, QemuProcess, TrialDir, VmRequest, VmSpec,
     };
     let qmap = Scheduler::in_tree("scx_qmap")?;
-    let host_qmap = qmap
-        .host_binary(kernel_dir)
-        .context("in-tree has a binary")?;
+    let host_qmap = qmap_binary;
     let guest_qmap = qmap.guest_path().context("in-tree has a guest path")?;
     let dir = TrialDir::new()?;
     let script = dir.path().join("init.sh");
@@ -525,7 +506,7 @@ fn run_qmap_guest(kernel_dir: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
     let vm_spec = VmSpec::new(VmRequest {
         topology: "1n1l2c1t".parse()?,
         memory_mb: None,
-        kernel: kernel_dir.join("bzImage"),
+        kernel: image,
         initramfs: dir.initramfs(),
         cmdline: KernelCmdline::base(),
         console_log: dir.console_log(),
@@ -559,7 +540,7 @@ fn run_qmap_guest(kernel_dir: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
 #[test]
 fn parsers_read_a_real_qmap_stall_from_a_6_12_guest() -> Result<()> {
     let _serial = crate::serial();
-    let files = run_qmap_guest(&kernel_with_qmap()?)?;
+    let files = run_qmap_guest(kernel_with_qmap()?)?;
     let file = |name: &str| -> Result<&Vec<u8>> {
         files
             .get(name)

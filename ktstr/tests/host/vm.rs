@@ -1,19 +1,18 @@
 //! Boots a real kernel in QEMU with a busybox-script `/init` and checks the channel, the topology the guest
 //! sees, the initramfs closure, and that no QEMU process or trial directory outlives its guard.
 //!
-//! The kernel is `KTSTR_TEST_BZIMAGE`, else the newest `bzImage` in the ktstr kernel cache; with neither the
-//! tests fail and say how to build one.
+//! The kernel is `KTSTR_KERNEL`, else the newest ktstr cache entry; with neither the tests fail and say how
+//! to build one.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use ktstr::topology::{TestTopology, Topology};
 use ktstr::vm::{
-    ktstr_cache_dir, write_trial_initramfs, Accel, ChannelEvent, ChannelReader, GuestMessage,
-    InitramfsCache, InitramfsSpec, KernelCmdline, QemuExit, QemuProcess, TrialDir, TrialFile,
-    VmRequest, VmSpec,
+    write_trial_initramfs, Accel, ChannelEvent, ChannelReader, GuestMessage, InitramfsCache,
+    InitramfsSpec, KernelCmdline, QemuExit, QemuProcess, TrialDir, TrialFile, VmRequest, VmSpec,
 };
 use serde_json::{json, Value};
 
@@ -63,28 +62,9 @@ echo '{"type":"finished","exit_code":0}' >&3
 poweroff -f
 "#;
 
-/// The test kernel, or an error saying how to get one.
+/// The kernel the VM tests boot: `KTSTR_KERNEL`, else the newest cache entry; an error says how to get one.
 fn test_kernel() -> Result<PathBuf> {
-    if let Some(path) = std::env::var_os("KTSTR_TEST_BZIMAGE").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(path));
-    }
-    let kernels = ktstr_cache_dir()?.join("kernels");
-    let newest = std::fs::read_dir(&kernels)
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| entry.ok())
-        .filter(|entry| !entry.file_name().to_string_lossy().starts_with('.'))
-        .map(|entry| entry.path().join("bzImage"))
-        .filter_map(|image| Some((image.metadata().ok()?.modified().ok()?, image)))
-        .max_by_key(|(modified, _): &(SystemTime, PathBuf)| *modified);
-    match newest {
-        Some((_, image)) => Ok(image),
-        None => bail!(
-            "no kernel: run `cargo run -p ktstr-cli -- kernel build` (looked in {}/*/bzImage; or set \
-             KTSTR_TEST_BZIMAGE to a bzImage)",
-            kernels.display()
-        ),
-    }
+    Ok(ktstr::kernel::resolve_kernel()?.image().to_path_buf())
 }
 
 /// The base initramfs shared by every test here: the script as `/init`, `/bin/ls` (dynamic) at
