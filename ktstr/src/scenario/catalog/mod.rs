@@ -5,7 +5,7 @@ mod cpuset;
 mod dynamic;
 mod stress;
 
-use crate::assert::AssertResult;
+use crate::assert::{Assert, AssertResult};
 use crate::scenario::Ctx;
 
 pub use basic::{
@@ -54,6 +54,14 @@ static CATALOG: &[CannedScenario] = canned! {
     "stress" => cpuset_flip_race: "two busy cgroups whose cpusets swap every 50 ms",
     "stress" => workload_variety: "five cgroups, each with a different work type",
 };
+
+/// `ctx.assert` with a scenario's own spread threshold, unless the scheduler or test already set one.
+fn spread_unless_set(ctx: &Ctx, pct: f64) -> Assert {
+    match ctx.assert.max_spread_pct {
+        Some(_) => ctx.assert,
+        None => ctx.assert.merge(&Assert::NO_OVERRIDES.max_spread_pct(pct)),
+    }
+}
 
 /// Every canned scenario, in catalog order.
 pub fn catalog() -> &'static [CannedScenario] {
@@ -120,6 +128,20 @@ mod tests {
                 "{category}"
             );
         }
+    }
+
+    #[test]
+    fn a_scenario_spread_threshold_never_overrides_one_that_was_set() {
+        let (cgroups, topo) = (
+            crate::cgroup::MemCgroups::new(),
+            crate::topology::TestTopology::from_topology(&crate::topology::Topology::DEFAULT),
+        );
+        let unset = Ctx::builder(&cgroups, &topo).build();
+        assert_eq!(spread_unless_set(&unset, 40.0).max_spread_pct, Some(40.0));
+        let set = Ctx::builder(&cgroups, &topo)
+            .assert(Assert::default_checks().max_spread_pct(10.0))
+            .build();
+        assert_eq!(spread_unless_set(&set, 40.0).max_spread_pct, Some(10.0));
     }
 
     #[test]
