@@ -88,15 +88,18 @@ fn tail(text: &str, lines: usize) -> Vec<&str> {
     all[all.len().saturating_sub(lines)..].to_vec()
 }
 
-/// Where run records go: `KTSTR_RUNS_DIR`, else `target/ktstr-runs` beside the test binary's target dir.
+/// Where run records go: `KTSTR_RUNS_DIR`, else `ktstr-runs` in the cargo target dir holding this binary,
+/// else beside the binary.
 pub fn runs_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("KTSTR_RUNS_DIR") {
         return PathBuf::from(dir);
     }
     let exe = std::env::current_exe().unwrap_or_default();
-    // target/<profile>/deps/<binary>
-    exe.ancestors()
-        .nth(3)
+    let target = exe
+        .ancestors()
+        .find(|dir| dir.file_name().is_some_and(|name| name == "target"));
+    target
+        .or_else(|| exe.parent())
         .map_or_else(std::env::temp_dir, PathBuf::from)
         .join("ktstr-runs")
 }
