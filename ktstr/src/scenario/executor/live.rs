@@ -21,10 +21,10 @@ pub(crate) struct LiveCgroup {
 
 impl LiveCgroup {
     pub fn set_cpuset(&mut self, cpuset: Option<CpuSet>) {
-        self.allowed = match (&self.allowed, &cpuset) {
-            _ if self.handles.is_empty() => cpuset.clone(),
-            (Some(old), Some(new)) => Some(old.union(new)),
-            _ => None,
+        self.allowed = if self.handles.is_empty() {
+            cpuset.clone()
+        } else {
+            union_allowed(&self.allowed, &cpuset)
         };
         self.cpuset = cpuset;
     }
@@ -34,10 +34,7 @@ impl LiveCgroup {
         if other.handles.is_empty() {
             return;
         }
-        self.allowed = match (&self.allowed, &other.allowed) {
-            (Some(a), Some(b)) => Some(a.union(b)),
-            _ => None,
-        };
+        self.allowed = union_allowed(&self.allowed, &other.allowed);
         self.handles.extend(other.handles);
     }
 
@@ -45,6 +42,14 @@ impl LiveCgroup {
     pub fn take_workers(&mut self) -> (Vec<WorkloadHandle>, Option<CpuSet>) {
         let allowed = std::mem::replace(&mut self.allowed, self.cpuset.clone());
         (std::mem::take(&mut self.handles), allowed)
+    }
+}
+
+/// CPUs allowed over two periods; `None` (unrestricted) in either makes the whole unrestricted.
+fn union_allowed(a: &Option<CpuSet>, b: &Option<CpuSet>) -> Option<CpuSet> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.union(b)),
+        _ => None,
     }
 }
 

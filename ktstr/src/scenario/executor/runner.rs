@@ -78,21 +78,22 @@ impl<'x, 'c> Runner<'x, 'c> {
     /// Creates the defs' cgroups, waits `ctx.settle` the first time, forks every worker, then starts them all.
     pub fn setup_defs(&mut self, scope: Scope, defs: &[CgroupDef]) -> Result<(), ScenarioError> {
         let ctx = self.ctx;
-        let mut spawned = Vec::new();
-        for def in defs {
-            let cpuset = def.cpuset.as_ref().map(|spec| spec.resolve(ctx.topo));
+        let cpusets: Vec<Option<CpuSet>> = defs
+            .iter()
+            .map(|def| def.cpuset.as_ref().map(|spec| spec.resolve(ctx.topo)))
+            .collect();
+        for (def, cpuset) in defs.iter().zip(&cpusets) {
             self.scope_mut(scope)
-                .create(&def.name, cpuset)
+                .create(&def.name, cpuset.clone())
                 .map_err(|source| ScenarioError::Cgroup { scope, source })?;
         }
         if !defs.is_empty() && !self.settled {
             self.settled = true;
             std::thread::sleep(ctx.settle);
         }
-        for def in defs {
+        let mut spawned = Vec::new();
+        for (def, cpuset) in defs.iter().zip(&cpusets) {
             for work in def.effective_works() {
-                let live = self.live(scope, &Op::add_cgroup(def.name.clone()), &def.name)?;
-                let cpuset = live.cpuset.clone();
                 let config =
                     resolve_work(ctx, scope, &def.name, &work, cpuset.as_ref(), def.swappable)?;
                 spawned.push((
