@@ -9,7 +9,9 @@ use crate::assert::AssertResult;
 use crate::cgroup::{CgroupManager, Controllers};
 use crate::harness::{GuestReport, TrialSpec, VmTest};
 use crate::scenario::Ctx;
-use crate::sched::{self, KmsgRecord, LaunchOptions, RunningScheduler, ScxSysfs, KMSG_PATH};
+use crate::sched::{
+    self, KmsgRecord, LaunchOptions, RunningScheduler, ScxState, ScxSysfs, KMSG_PATH,
+};
 use crate::topology::TestTopology;
 use crate::vm::{GuestChannel, GuestMessage, KernelCmdline};
 
@@ -167,7 +169,33 @@ fn kmsg_text(records: Vec<KmsgRecord>) -> Vec<String> {
     records.into_iter().map(|r| r.text).collect()
 }
 
-fn finish_scheduler(scheduler: Option<RunningScheduler>, report: &mut GuestReport) {
+/// How long a failed trial waits for sched_ext to eject a still-running scheduler. A stall shows first as
+/// symptoms (a stuck worker, a cgroup write that times out); the watchdog's verdict names the cause.
+/// Schedulers can only shorten the 30 s default watchdog; scx_qmap's is 5 s.
+const EJECTION_GRACE: Duration = Duration::from_secs(8);
+
+/// True when the test function did not pass.
+fn failed(report: &GuestReport) -> bool {
+    report.panic.is_some()
+        || report.error.is_some()
+        || report.result.as_ref().is_some_and(|r| !r.passed)
+}
+
+/// Waits up to `EJECTION_GRACE` for the scheduler to exit or sched_ext to stop running it.
+fn await_ejection(running: &mut RunningScheduler) {
+    let until = std::time::Instant::now() + EJECTION_GRACE;
+    while std::time::Instant::now() < until && running.alive() {
+        if !matches!(ScxSysfs::default().state(), Ok(ScxState::Enabled)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn finish_scheduler(mut scheduler: Option<RunningScheduler>, report: &mut GuestReport) {
+    if let Some(running) = scheduler.as_mut().filter(|_| failed(report)) {
+        await_ejection(running);
+    }
     let kmsg = kmsg_text(sched::read_kmsg(Path::new(KMSG_PATH), 1000).unwrap_or_default());
     report.sched_ext_state = match ScxSysfs::default().state() {
         Ok(state) => format!("{state:?}"),
