@@ -5,7 +5,9 @@ use ktstr::host::HostError;
 use ktstr::kernel::{ErrorKind, KernelError};
 use ktstr::scenario::catalog::UnknownScenario;
 
-use crate::run_cmd::{NoSuchScheduler, ScenariosFailed};
+use ktstr::sched::{InstallError, SchedulerError};
+
+use crate::run_cmd::ScenariosFailed;
 
 /// Success.
 pub const OK: i32 = 0;
@@ -27,8 +29,25 @@ pub fn for_error(error: &anyhow::Error) -> i32 {
     if error.is::<ScenariosFailed>() {
         return SCENARIO_FAILED;
     }
-    if error.is::<UnknownScenario>() || error.is::<NoSuchScheduler>() {
+    if error.is::<UnknownScenario>() {
         return BAD_INPUT;
+    }
+    let scheduler = match error.downcast_ref::<HarnessError>() {
+        Some(HarnessError::Scheduler(e)) => Some(e),
+        _ => error.downcast_ref::<SchedulerError>(),
+    };
+    match scheduler {
+        Some(SchedulerError::Store { .. }) => return ENVIRONMENT,
+        Some(_) => return BAD_INPUT,
+        None => {}
+    }
+    if let Some(install) = error.downcast_ref::<InstallError>() {
+        return match install {
+            InstallError::BadSpec { .. } => BAD_INPUT,
+            InstallError::Prerequisite { .. } => MISSING_PREREQUISITE,
+            InstallError::BuildFailed { .. } | InstallError::NoBinary { .. } => BUILD_FAILED,
+            _ => ENVIRONMENT,
+        };
     }
     if let Some(HostError::NoCpuset { .. }) = error.downcast_ref::<HostError>() {
         return MISSING_PREREQUISITE;
@@ -67,7 +86,13 @@ mod tests {
                 },
                 BUILD_FAILED,
             ),
-            (KernelError::NoKernel { cache: "/c".into() }, NO_KERNEL),
+            (
+                KernelError::NoKernel {
+                    cache: "/c".into(),
+                    flavor: Default::default(),
+                },
+                NO_KERNEL,
+            ),
             (KernelError::NoCacheDir, ENVIRONMENT),
         ];
         for (error, code) in cases {

@@ -34,6 +34,37 @@ pub fn duration(secs: f64) -> String {
     format!("{}m{:02}s", whole / 60, whole % 60)
 }
 
+/// Left-aligned columns separated by two spaces; a short row's last cell runs on.
+pub fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter(|r| r.len() == cols)
+                .map(|r| r[c].len())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| {
+                if c + 1 == row.len() {
+                    cell.clone()
+                } else {
+                    format!("{cell:<w$}", w = widths[c])
+                }
+            })
+            .collect();
+        out.push_str(&cells.join("  "));
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +92,21 @@ mod tests {
         for (secs, want) in [(12.34, "12.3s"), (372.4, "6m12s"), (60.0, "1m00s")] {
             assert_eq!(duration(secs), want);
         }
+    }
+
+    #[test]
+    fn table_aligns_full_rows_and_lets_short_rows_run_on() {
+        let rows: Vec<Vec<String>> = [
+            vec!["KEY", "V"],
+            vec!["6.12.117-kcabc", "6.12.117"],
+            vec!["broken"],
+        ]
+        .iter()
+        .map(|r| r.iter().map(|s| s.to_string()).collect())
+        .collect();
+        assert_eq!(
+            table(&rows),
+            "KEY             V\n6.12.117-kcabc  6.12.117\nbroken\n"
+        );
     }
 }

@@ -4,7 +4,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
 use ktstr::kernel::{
-    build_kernel, BuildOutcome, BuildRequest, Cache, Fragment, KernelSource, Listing,
+    build_kernel, BuildOutcome, BuildRequest, Cache, KernelFlavor, KernelSource, Listing,
 };
 
 use crate::cli::{BuildArgs, KernelCommand};
@@ -28,6 +28,7 @@ fn build(cache: &Cache, args: BuildArgs) -> Result<()> {
     };
     let request = BuildRequest {
         source,
+        flavor: args.flavor,
         jobs: args.jobs,
         force: args.force,
     };
@@ -61,11 +62,14 @@ fn list(cache: &Cache) -> Result<()> {
         );
         return Ok(());
     }
-    let current = Fragment::ktstr().hash();
+    let current: Vec<String> = KernelFlavor::ALL
+        .iter()
+        .map(|f| f.fragment().hash())
+        .collect();
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let mut rows = vec![["KEY", "VERSION", "SIZE", "AGE", "SCHEDULERS"]
+    let mut rows = vec![["KEY", "VERSION", "FLAVOR", "SIZE", "AGE", "SCHEDULERS"]
         .map(String::from)
         .to_vec()];
     for listing in &listings {
@@ -73,13 +77,14 @@ fn list(cache: &Cache) -> Result<()> {
             Listing::Valid(entry) => {
                 let meta = entry.metadata();
                 let mut key = entry.key().to_string();
-                if meta.config_hash != current {
+                if !current.contains(&meta.config_hash) {
                     key.push_str(" (stale kconfig)");
                 }
                 let age = format::age(now.saturating_sub(meta.built_at_unix));
                 vec![
                     key,
                     meta.version.clone(),
+                    meta.flavor.to_string(),
                     format::size(entry.size_bytes()),
                     age,
                     meta.schedulers.join(","),
@@ -88,40 +93,9 @@ fn list(cache: &Cache) -> Result<()> {
             Listing::Corrupt { key, error } => vec![key.clone(), format!("(corrupt: {error})")],
         });
     }
-    print!("{}", table(&rows));
+    print!("{}", format::table(&rows));
     println!("cache: {}", cache.root().display());
     Ok(())
-}
-
-/// Left-aligned columns separated by two spaces; a short row's last cell runs on.
-fn table(rows: &[Vec<String>]) -> String {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .filter(|r| r.len() == cols)
-                .map(|r| r[c].len())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(c, cell)| {
-                if c + 1 == row.len() {
-                    cell.clone()
-                } else {
-                    format!("{cell:<w$}", w = widths[c])
-                }
-            })
-            .collect();
-        out.push_str(&cells.join("  "));
-        out.push('\n');
-    }
-    out
 }
 
 fn clean(cache: &Cache, keep: usize) -> Result<()> {
@@ -139,25 +113,4 @@ fn clean(cache: &Cache, keep: usize) -> Result<()> {
         report.busy.len()
     );
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_aligns_full_rows_and_lets_short_rows_run_on() {
-        let rows: Vec<Vec<String>> = [
-            vec!["KEY", "V"],
-            vec!["6.12.117-kcabc", "6.12.117"],
-            vec!["broken"],
-        ]
-        .iter()
-        .map(|r| r.iter().map(|s| s.to_string()).collect())
-        .collect();
-        assert_eq!(
-            table(&rows),
-            "KEY             V\n6.12.117-kcabc  6.12.117\nbroken\n"
-        );
-    }
 }

@@ -8,6 +8,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use super::cache::Cache;
 use super::entry::{cache_key, CacheEntry, Metadata, METADATA, SCHED_DIR};
 use super::error::KernelError;
+use super::flavor::KernelFlavor;
 use super::fragment::Fragment;
 use super::lock::LockMode;
 use super::runner::{BuildEvent, StepLog};
@@ -19,6 +20,8 @@ use super::tools::check_prerequisites;
 #[derive(Debug, Clone)]
 pub struct BuildRequest {
     pub source: KernelSource,
+    /// The configuration flavor: the default, or the lock-debugging one.
+    pub flavor: KernelFlavor,
     /// Parallel make jobs; `None` means the number of CPUs plus one.
     pub jobs: Option<NonZeroUsize>,
     /// Rebuild even when the cache already holds this source's kernel. A tree is matched by its
@@ -48,7 +51,12 @@ impl BuildOutcome {
 ///
 /// ```no_run
 /// use ktstr::kernel::{build_kernel, BuildRequest, Cache, KernelSource};
-/// let request = BuildRequest { source: KernelSource::debian_installing()?, jobs: None, force: false };
+/// let request = BuildRequest {
+///     source: KernelSource::debian_installing()?,
+///     flavor: ktstr::kernel::KernelFlavor::Default,
+///     jobs: None,
+///     force: false,
+/// };
 /// let outcome = build_kernel(&Cache::from_env()?, &request, &mut |_event| {})?;
 /// println!("{}", outcome.entry().bzimage().display());
 /// # Ok::<(), ktstr::kernel::KernelError>(())
@@ -59,7 +67,7 @@ pub fn build_kernel(
     observer: &mut dyn FnMut(BuildEvent<'_>),
 ) -> Result<BuildOutcome, KernelError> {
     let started = Instant::now();
-    let fragment = Fragment::ktstr();
+    let fragment = request.flavor.fragment();
     let hash = fragment.hash();
     let id = request.source.id()?;
     if !request.force {
@@ -69,7 +77,7 @@ pub fn build_kernel(
     }
     check_prerequisites(std::env::var_os("PATH").as_deref())?;
     let version = request.source.version()?;
-    let key = cache_key(version.as_str(), &hash);
+    let key = cache_key(version.as_str(), request.flavor, &hash);
     let _lock = cache.lock_wait(&key, LockMode::Exclusive)?;
     if !request.force {
         if let Some(entry) = find_hit(cache, &id, &hash)? {
@@ -89,6 +97,7 @@ pub fn build_kernel(
         key: key.clone(),
         version: version.to_string(),
         config_hash: hash,
+        flavor: request.flavor,
         source: id,
         built_at_unix: SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -38,19 +38,23 @@ pub struct Cache {
     root: PathBuf,
 }
 
+/// ktstr's cache directory: `KTSTR_CACHE_DIR`, else `$XDG_CACHE_HOME/ktstr`, else `~/.cache/ktstr`.
+pub fn cache_base() -> Result<PathBuf, KernelError> {
+    let var = |name| {
+        std::env::var_os(name)
+            .filter(|v: &OsString| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("KTSTR_CACHE_DIR")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("ktstr")))
+        .or_else(|| var("HOME").map(|h| h.join(".cache/ktstr")))
+        .ok_or(KernelError::NoCacheDir)
+}
+
 impl Cache {
     /// The cache at `KTSTR_CACHE_DIR`, else `$XDG_CACHE_HOME/ktstr`, else `~/.cache/ktstr`.
     pub fn from_env() -> Result<Cache, KernelError> {
-        let var = |name| {
-            std::env::var_os(name)
-                .filter(|v: &OsString| !v.is_empty())
-                .map(PathBuf::from)
-        };
-        let base = var("KTSTR_CACHE_DIR")
-            .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("ktstr")))
-            .or_else(|| var("HOME").map(|h| h.join(".cache/ktstr")))
-            .ok_or(KernelError::NoCacheDir)?;
-        Ok(Cache::at(base))
+        Ok(Cache::at(cache_base()?))
     }
 
     /// The cache whose kernels live under `base/kernels`.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::error::KernelError;
+use super::flavor::KernelFlavor;
 use super::source::SourceId;
 
 pub(crate) const BZIMAGE: &str = "bzImage";
@@ -23,6 +24,9 @@ pub struct Metadata {
     pub version: String,
     /// The hash of the kconfig fragment and base the entry was built with.
     pub config_hash: String,
+    /// Entries written before flavors existed are the default flavor.
+    #[serde(default)]
+    pub flavor: KernelFlavor,
     /// What the kernel was built from.
     pub source: SourceId,
     /// When the build finished, in seconds since the Unix epoch.
@@ -41,8 +45,11 @@ pub struct CacheEntry {
 }
 
 /// The key for a version and config hash.
-pub fn cache_key(version: &str, config_hash: &str) -> String {
-    format!("{version}-kc{config_hash}")
+pub fn cache_key(version: &str, flavor: KernelFlavor, config_hash: &str) -> String {
+    match flavor {
+        KernelFlavor::Default => format!("{version}-kc{config_hash}"),
+        other => format!("{version}-{other}-kc{config_hash}"),
+    }
 }
 
 impl CacheEntry {
@@ -141,6 +148,7 @@ pub(crate) mod tests {
             key: key.into(),
             version: "6.12.117".into(),
             config_hash: "abc".into(),
+            flavor: KernelFlavor::Default,
             source: SourceId::Tree {
                 path: "/src".into(),
             },

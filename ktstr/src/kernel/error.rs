@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use super::flavor::KernelFlavor;
+
 /// Which kind of problem a [`KernelError`] is; the CLI maps each to an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -89,11 +91,21 @@ pub enum KernelError {
     #[error("cache entry {key} is damaged ({detail}); remove it with `ktstr kernel clean` and run `ktstr kernel build`")]
     CorruptEntry { key: String, detail: String },
 
-    #[error("no cached kernel in {}; run `ktstr kernel build` (or set KTSTR_KERNEL to a bzImage, a cache key or a built source tree)", .cache.display())]
-    NoKernel { cache: PathBuf },
+    #[error("no cached {flavor} kernel in {}; run `ktstr kernel build{}` (or set KTSTR_KERNEL to a bzImage, a cache key or a built source tree)", .cache.display(), flavor_flag(*.flavor))]
+    NoKernel {
+        cache: PathBuf,
+        flavor: KernelFlavor,
+    },
 
-    #[error("the {count} cached kernel(s) in {} were built with a different kconfig fragment; run `ktstr kernel build`", .cache.display())]
-    OnlyStaleKernels { cache: PathBuf, count: usize },
+    #[error("the {count} cached kernel(s) in {} were built with a kconfig other than the current {flavor} flavor's; run `ktstr kernel build{}`", .cache.display(), flavor_flag(*.flavor))]
+    OnlyStaleKernels {
+        cache: PathBuf,
+        count: usize,
+        flavor: KernelFlavor,
+    },
+
+    #[error("{value:?} is not a kernel flavor; use one of default, debug")]
+    UnknownFlavor { value: String },
 
     #[error("KTSTR_KERNEL={value} is not a file, a directory or a cache key in {}; see the keys with `ktstr kernel list`, or run `ktstr kernel build`", .cache.display())]
     UnknownKernel { value: String, cache: PathBuf },
@@ -118,7 +130,8 @@ impl KernelError {
             | BadFragment { .. }
             | UnknownKernel { .. }
             | NotAKernelImage { .. }
-            | TreeNotBuilt { .. } => ErrorKind::BadInput,
+            | TreeNotBuilt { .. }
+            | UnknownFlavor { .. } => ErrorKind::BadInput,
             ToolMissing { .. } | HeaderMissing { .. } | InstallFailed { .. } | Spawn { .. } => {
                 ErrorKind::MissingPrerequisite
             }
@@ -138,5 +151,13 @@ impl KernelError {
             path: path.into(),
             source,
         }
+    }
+}
+
+/// The `--flavor` a command needs to build `flavor`: nothing for the default.
+fn flavor_flag(flavor: KernelFlavor) -> String {
+    match flavor {
+        KernelFlavor::Default => String::new(),
+        other => format!(" --flavor {other}"),
     }
 }

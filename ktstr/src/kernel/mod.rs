@@ -5,6 +5,7 @@ mod build;
 mod cache;
 mod entry;
 mod error;
+mod flavor;
 mod fragment;
 mod image;
 mod lock;
@@ -16,13 +17,18 @@ mod tools;
 mod version;
 
 pub use build::{build_kernel, BuildOutcome, BuildRequest};
-pub use cache::{Cache, CleanReport, Listing};
+pub use cache::{cache_base, Cache, CleanReport, Listing};
 pub use entry::{cache_key, CacheEntry, Metadata};
 pub use error::{ErrorKind, KernelError};
+pub use flavor::{KernelFlavor, FLAVOR_ENV};
 pub use fragment::{Fragment, KconfigOption, Wanted, BASE_CONFIG_TARGET};
 pub use image::check_bzimage;
 pub use lock::KeyLock;
-pub use resolve::{resolve_kernel, resolve_kernel_in, KernelOrigin, ResolvedKernel, KERNEL_ENV};
+pub(crate) use lock::LockMode;
+pub use resolve::{
+    resolve_kernel, resolve_kernel_flavor, resolve_kernel_in, KernelOrigin, ResolvedKernel,
+    KERNEL_ENV,
+};
 pub use runner::{BuildEvent, TAIL_LINES};
 pub use source::{KernelSource, SourceId, DEBIAN_SOURCE_PACKAGE, DEBIAN_TARBALL};
 pub use steps::{Step, SCHEDULERS};

@@ -1,5 +1,6 @@
 //! Which kernel a VM test boots: `KTSTR_KERNEL` (a bzImage, a cache key or a built source tree),
-//! else the newest cache entry built with the current fragment, else an error saying to build one.
+//! else the newest cache entry built with the current fragment of the wanted flavor, else an error
+//! saying to build one.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -7,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::cache::Cache;
 use super::entry::{CacheEntry, METADATA, SCHED_DIR};
 use super::error::KernelError;
-use super::fragment::Fragment;
+use super::flavor::KernelFlavor;
 use super::image::check_bzimage;
 use super::lock::{KeyLock, LockMode};
 
@@ -60,20 +61,31 @@ impl ResolvedKernel {
     }
 }
 
-/// Resolves the kernel from `KTSTR_KERNEL` and the cache in the environment. An empty
-/// `KTSTR_KERNEL` counts as unset.
+/// Resolves the kernel from `KTSTR_KERNEL`, `KTSTR_KERNEL_FLAVOR` and the cache in the environment.
+/// An empty `KTSTR_KERNEL` counts as unset.
 pub fn resolve_kernel() -> Result<ResolvedKernel, KernelError> {
-    let spec = std::env::var_os(KERNEL_ENV).filter(|v| !v.is_empty());
-    resolve_kernel_in(spec.as_deref(), &Cache::from_env()?)
+    resolve_kernel_flavor(None)
 }
 
-/// Resolves `spec` (a `KTSTR_KERNEL` value) against `cache`; `None` picks the newest fit entry.
+/// Like `resolve_kernel`, with the flavor a test asks for; `None` takes `KTSTR_KERNEL_FLAVOR`.
+pub fn resolve_kernel_flavor(flavor: Option<KernelFlavor>) -> Result<ResolvedKernel, KernelError> {
+    let flavor = match flavor {
+        Some(flavor) => flavor,
+        None => KernelFlavor::from_env()?,
+    };
+    let spec = std::env::var_os(KERNEL_ENV).filter(|v| !v.is_empty());
+    resolve_kernel_in(spec.as_deref(), flavor, &Cache::from_env()?)
+}
+
+/// Resolves `spec` (a `KTSTR_KERNEL` value) against `cache`; `None` picks the newest entry fit for
+/// `flavor`. An explicit `spec` wins over the flavor.
 pub fn resolve_kernel_in(
     spec: Option<&OsStr>,
+    flavor: KernelFlavor,
     cache: &Cache,
 ) -> Result<ResolvedKernel, KernelError> {
     let Some(spec) = spec else {
-        return newest(cache);
+        return newest(cache, flavor);
     };
     let path = Path::new(spec);
     if path.is_file() {
@@ -99,8 +111,8 @@ pub fn resolve_kernel_in(
     }
 }
 
-fn newest(cache: &Cache) -> Result<ResolvedKernel, KernelError> {
-    let hash = Fragment::ktstr().hash();
+fn newest(cache: &Cache, flavor: KernelFlavor) -> Result<ResolvedKernel, KernelError> {
+    let hash = flavor.fragment().hash();
     let entries = cache.entries()?;
     let count = entries.len();
     match entries
@@ -110,10 +122,12 @@ fn newest(cache: &Cache) -> Result<ResolvedKernel, KernelError> {
         Some(entry) => locked(cache, entry),
         None if count == 0 => Err(KernelError::NoKernel {
             cache: cache.root().to_path_buf(),
+            flavor,
         }),
         None => Err(KernelError::OnlyStaleKernels {
             cache: cache.root().to_path_buf(),
             count,
+            flavor,
         }),
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use ktstr::kernel::{
     build_kernel, resolve_kernel_in, BuildOutcome, BuildRequest, Cache, Fragment, KernelError,
-    KernelOrigin, KernelSource, SourceId,
+    KernelFlavor, KernelOrigin, KernelSource, SourceId,
 };
 
 use super::fake::{fake_tarball, fake_tree, request, FakeKernel, WORKING};
@@ -71,7 +71,7 @@ fn a_build_is_cached_hit_on_repeat_and_resolved() {
         "no scratch left behind"
     );
 
-    let resolved = resolve_kernel_in(None, &cache).unwrap();
+    let resolved = resolve_kernel_in(None, KernelFlavor::Default, &cache).unwrap();
     assert_eq!(
         resolved.origin(),
         &KernelOrigin::Cache(entry.key().to_string())

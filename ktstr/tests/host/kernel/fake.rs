@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ktstr::kernel::{BuildRequest, Cache, KernelSource, Metadata, SourceId};
+use ktstr::kernel::{BuildRequest, Cache, KernelFlavor, KernelSource, Metadata, SourceId};
 
 /// Writes a bzImage-shaped file: the boot flag at 0x1fe and "HdrS" at 0x202 (octal escapes for printf).
 const FAKE_BZIMAGE_SH: &str = r"mkdir -p $(O)/arch/x86/boot && head -c 510 /dev/zero > $(O)/arch/x86/boot/bzImage && printf '\125\252\0\0HdrS' >> $(O)/arch/x86/boot/bzImage && echo elf > $(O)/vmlinux";
@@ -67,6 +67,7 @@ pub(crate) fn fake_tarball(dir: &Path, fake: &FakeKernel) -> PathBuf {
 pub(crate) fn request(source: KernelSource) -> BuildRequest {
     BuildRequest {
         source,
+        flavor: KernelFlavor::Default,
         jobs: None,
         force: false,
     }
@@ -85,6 +86,7 @@ pub(crate) fn fake_entry(
         key: key.into(),
         version: "6.12.117".into(),
         config_hash: config_hash.into(),
+        flavor: KernelFlavor::Default,
         source: SourceId::Tree {
             path: "/src".into(),
         },
