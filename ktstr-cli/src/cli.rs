@@ -21,6 +21,9 @@ pub enum Command {
     /// Build, list and clean the cached guest kernels.
     #[command(subcommand)]
     Kernel(KernelCommand),
+    /// Install published scheduler crates into the cache, and list the schedulers ktstr can find.
+    #[command(subcommand)]
+    Scheduler(SchedulerCommand),
     /// Run canned scenarios directly on this host and print their verdicts.
     Run(RunArgs),
     /// List the canned scenarios.
@@ -46,6 +49,22 @@ pub enum KernelCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum SchedulerCommand {
+    /// Build scheduler crates (`scx_bpfland`, `scx_rusty@1.1.4`, ...) with `cargo install --locked`
+    /// into the cache (no-op when installed).
+    Install {
+        /// NAME or NAME@VERSION of a published crate; the newest release when no version is given.
+        #[arg(required = true, value_name = "NAME[@VERSION]")]
+        specs: Vec<ktstr::sched::InstallSpec>,
+        /// Rebuild even when installed.
+        #[arg(long)]
+        force: bool,
+    },
+    /// List in-tree, installed and cargo-target-dir schedulers with their paths.
+    List,
+}
+
 #[derive(Debug, Args)]
 pub struct BuildArgs {
     /// Build from this clean kernel source tree.
@@ -60,6 +79,9 @@ pub struct BuildArgs {
     /// Rebuild even when the cache holds a kernel from this source.
     #[arg(long)]
     pub force: bool,
+    /// Configuration flavor: `default`, or `debug` (lockdep and sleep-in-atomic checks; slower).
+    #[arg(long, value_name = "FLAVOR", default_value = "default")]
+    pub flavor: ktstr::kernel::KernelFlavor,
 }
 
 #[cfg(test)]
@@ -118,10 +140,14 @@ pub struct RunArgs {
         requires = "vm"
     )]
     pub topology: ktstr::topology::Topology,
-    /// Scheduler to load in the VM: an in-tree name (scx_simple, scx_qmap, scx_central, scx_flatcg) or a
-    /// binary's path; none runs the kernel's own scheduler.
+    /// Scheduler to load in the VM: an in-tree name (scx_simple, scx_qmap, scx_central, scx_flatcg), an
+    /// installed one (NAME or NAME@VERSION, see `ktstr scheduler list`), one built in a cargo target
+    /// directory or on PATH by name, or a binary's path; none runs the kernel's own scheduler.
     #[arg(long, value_name = "NAME|PATH", requires = "vm")]
     pub scheduler: Option<String>,
+    /// Flavor of the cached kernel to boot (default: $KTSTR_KERNEL_FLAVOR, else `default`).
+    #[arg(long, value_name = "FLAVOR", requires = "vm")]
+    pub kernel_flavor: Option<ktstr::kernel::KernelFlavor>,
     /// An argument for the scheduler (repeatable).
     #[arg(
         long = "sched-arg",

@@ -6,6 +6,7 @@ mod format;
 mod kernel_cmd;
 mod progress;
 mod run_cmd;
+mod scheduler_cmd;
 
 use clap::{CommandFactory, Parser};
 use ktstr::kernel::KernelError;
@@ -20,6 +21,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Kernel(command) => kernel_cmd::run(command),
+        Command::Scheduler(command) => scheduler_cmd::run(command),
         Command::Run(args) => run_cmd::run(args),
         Command::List => run_cmd::list(),
         Command::Completions { shell } => {

@@ -1,14 +1,14 @@
 //! `ktstr run` and `ktstr list`: canned scenarios on this host, or each in its own VM (`--vm`).
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use ktstr::assert::ReportHeader;
 use ktstr::harness::{render, run_vm_test, write_record, OutcomeKind, VmTest};
 use ktstr::host::{CgroupMode, HostCgroups, HostRun};
+use ktstr::kernel::resolve_kernel;
 use ktstr::scenario::catalog::{self, CannedScenario};
-use ktstr::sched::{Scheduler, IN_TREE_SCHEDULERS};
+use ktstr::sched::Scheduler;
 use ktstr::topology::TestTopology;
 
 use crate::cli::RunArgs;
@@ -81,11 +81,6 @@ pub fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// `--scheduler` named neither an in-tree scheduler nor an existing file.
-#[derive(Debug, thiserror::Error)]
-#[error("--scheduler {0:?} is neither an in-tree scheduler (scx_simple, scx_qmap, scx_central, scx_flatcg) nor a file; give one of those names or a binary's path")]
-pub struct NoSuchScheduler(pub String);
-
 /// Some scenarios' verdicts were failures (their reports are printed above).
 #[derive(Debug, thiserror::Error)]
 #[error("{0} scenario(s) failed")]
@@ -95,18 +90,15 @@ fn run_in_vms(args: RunArgs) -> Result<()> {
     let scenarios = select(&args.scenarios)?;
     let scheduler = match &args.scheduler {
         None => Scheduler::EEVDF,
-        Some(name) if IN_TREE_SCHEDULERS.contains(&name.as_str()) => Scheduler::in_tree(name)?,
-        Some(path) if !Path::new(path).is_file() => {
-            return Err(NoSuchScheduler(path.clone()).into())
-        }
-        Some(path) => {
-            let file = Path::new(path)
-                .file_name()
-                .and_then(|f| f.to_str())
-                .unwrap_or(path);
-            Scheduler::binary(file, path)?
-        }
+        Some(name) => Scheduler::by_name(name)?,
     };
+    if let Some(located) = scheduler.locate(|name| resolve_kernel().ok()?.scheduler(name))? {
+        println!(
+            "scheduler binary: {} ({:?})",
+            located.path.display(),
+            located.source
+        );
+    }
     let scheduler = match args.sched_args.is_empty() {
         true => scheduler,
         false => scheduler.args(args.sched_args.iter().cloned())?,
@@ -124,6 +116,10 @@ fn run_in_vms(args: RunArgs) -> Result<()> {
             .scheduler(scheduler.clone())
             .duration(Duration::from_secs_f64(args.duration))
             .workers_per_cgroup(args.workers.get());
+        let test = match args.kernel_flavor {
+            Some(flavor) => test.kernel_flavor(flavor),
+            None => test,
+        };
         let outcome = run_vm_test(&test)?;
         failed += usize::from(outcome.kind != OutcomeKind::Passed);
         println!("{}", render(&outcome, OutcomeKind::Passed));

@@ -1,12 +1,13 @@
 //! The host side of one trial: kernel, initramfs, QEMU, the channel, the deadline, the outcome.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::outcome::{classify, Observed};
+use super::outcome::{classify, load_diagnosis, Observed};
 use super::{GuestReport, OutcomeKind, TrialSpec, VmTest};
 use crate::assert::Assert;
-use crate::kernel::{resolve_kernel, KernelError};
+use crate::kernel::{resolve_kernel_flavor, KernelError};
+use crate::sched::{LoadDiagnosis, LocatedBinary, SchedulerError};
 use crate::vm::{
     Accel, ChannelEvent, ChannelReader, GuestMessage, InitramfsCache, InitramfsSpec, KernelCmdline,
     QemuExit, QemuProcess, TrialDir, VmError, VmRequest, VmSpec, HOST_BUSYBOX,
@@ -19,8 +20,8 @@ pub enum HarnessError {
     Kernel(#[from] KernelError),
     #[error(transparent)]
     Vm(#[from] VmError),
-    #[error("the kernel cache entry has no {name}; rebuild it with `cargo run -p ktstr-cli -- kernel build`")]
-    MissingScheduler { name: String },
+    #[error(transparent)]
+    Scheduler(#[from] SchedulerError),
     #[error("finding this test binary: {0}")]
     CurrentExe(std::io::Error),
     #[error("test {test:?}: {reason}")]
@@ -35,11 +36,15 @@ pub struct TrialOutcome {
     pub reason: String,
     pub topology: String,
     pub scheduler: String,
+    /// Where the scheduler's binary came from on the host; `None` for EEVDF.
+    pub scheduler_binary: Option<LocatedBinary>,
     pub ops_name: Option<String>,
     pub accel: Accel,
     pub kernel: PathBuf,
     pub report: Option<GuestReport>,
     pub scheduler_failed_output: Option<String>,
+    /// Why the scheduler could not load, when its output shows it.
+    pub load_diagnosis: Option<LoadDiagnosis>,
     pub console_tail: Vec<String>,
     pub guest_log: Vec<String>,
     /// From the trial's start to QEMU's (kernel resolution, initramfs, VM spec).
@@ -96,21 +101,13 @@ fn trial_spec(test: &VmTest) -> Result<TrialSpec, HarnessError> {
 pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
     let started = Instant::now();
     let spec = trial_spec(test)?;
-    let kernel = resolve_kernel()?;
+    let kernel = resolve_kernel_flavor(test.kernel_flavor)?;
     let accel = Accel::detect()?;
     let exe = std::env::current_exe().map_err(HarnessError::CurrentExe)?;
     let mut initramfs = InitramfsSpec::new(exe).busybox(HOST_BUSYBOX);
-    if let (Some(name), Some(guest)) = (test.scheduler.binary_name(), test.scheduler.guest_path()) {
-        let entry = kernel.image().parent().unwrap_or(Path::new("/"));
-        let host = test
-            .scheduler
-            .host_binary(entry)
-            .filter(|p| p.is_file())
-            .or_else(|| kernel.scheduler(name))
-            .ok_or_else(|| HarnessError::MissingScheduler {
-                name: name.to_string(),
-            })?;
-        initramfs = initramfs.binary(host, &guest);
+    let scheduler_binary = test.scheduler.locate(|name| kernel.scheduler(name))?;
+    if let (Some(located), Some(guest)) = (&scheduler_binary, test.scheduler.guest_path()) {
+        initramfs = initramfs.binary(located.path.clone(), &guest);
     }
     let base = InitramfsCache::from_env()?.base(&initramfs)?;
     let dir = TrialDir::new()?;
@@ -159,10 +156,12 @@ pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
         reason,
         topology: requested,
         scheduler: test.scheduler.name().to_string(),
+        scheduler_binary,
         ops_name: heard.ops_name(),
         accel,
         kernel: kernel.image().to_path_buf(),
         scheduler_failed_output: heard.failed_output(),
+        load_diagnosis: load_diagnosis(&heard.messages),
         guest_log: heard.log_lines(),
         report,
         console_tail: console_lines[console_lines.len().saturating_sub(30)..].to_vec(),
@@ -240,7 +239,7 @@ impl Heard {
 
     fn failed_output(&self) -> Option<String> {
         self.messages.iter().find_map(|m| match m {
-            GuestMessage::SchedulerFailed { output } => Some(output.clone()),
+            GuestMessage::SchedulerFailed { output, .. } => Some(output.clone()),
             _ => None,
         })
     }

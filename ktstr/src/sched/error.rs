@@ -36,6 +36,24 @@ pub enum SchedulerError {
         arg: String,
     },
 
+    #[error("{spec:?} names no version after '@'; write NAME@VERSION (like scx_rusty@1.1.4) or just NAME for the newest installed")]
+    EmptyVersion { spec: String },
+
+    #[error("{path} is not a file; give the path of a scheduler binary")]
+    NoSuchFile { path: String },
+
+    #[error("the booted kernel has no build of the in-tree scheduler {name}; boot a kernel from `ktstr kernel build`, which builds them, or give the binary's path")]
+    InTreeNotBuilt { name: String },
+
+    #[error("scheduler {spec} is not installed; run `ktstr scheduler install {spec}` (`ktstr scheduler list` shows what is)")]
+    NotInstalled { spec: String },
+
+    #[error("scheduler {name:?} is not in-tree, not installed, not built in a cargo target directory ({target_dirs}) and not on PATH; run `ktstr scheduler install {name}` for a published one, `cargo build` yours, or give its path")]
+    NotFound { name: String, target_dirs: String },
+
+    #[error("reading the scheduler store: {detail}")]
+    Store { detail: String },
+
     #[error(
         "EEVDF is the kernel's own scheduler and runs no binary, so it takes no arguments; \
          drop .args(...) or name a sched_ext scheduler"

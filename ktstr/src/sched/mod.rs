@@ -2,26 +2,34 @@
 //! guest-side lifecycle — launch, wait for sched_ext to report it attached, watch it, stop it — plus readers of
 //! the sched_ext sysfs files, `/dev/kmsg` and the scheduler's own exit line.
 
+mod diagnose;
 mod error;
 mod exit;
+mod install;
 mod kmsg;
 mod launch;
+mod lookup;
 mod output;
 mod process;
 mod running;
 mod scheduler;
 mod scx_log;
+mod store;
 mod sysfs;
 
+pub use diagnose::{diagnose_load_failure, LoadCause, LoadDiagnosis};
 pub use error::{KmsgError, SchedulerError, StopError, SysfsError};
 pub use exit::{ScxExit, ScxExitKind, TaskStall};
+pub use install::{install_scheduler, InstallError, InstallOutcome, InstallSpec, LLVM_DIR};
 pub use kmsg::{read_kmsg, KmsgRecord, KMSG_PATH};
 pub use launch::{
     launch, LaunchFailure, LaunchFailureReason, LaunchOptions, DEFAULT_ATTACH_TIMEOUT,
     DEFAULT_STOP_GRACE,
 };
+pub use lookup::{cargo_target_dirs, find_in_path, find_in_target_dirs};
 pub use output::OUTPUT_LIMIT;
 pub use running::{RunningScheduler, SchedulerEnd};
-pub use scheduler::{Scheduler, SchedulerSpec, IN_TREE_SCHEDULERS};
+pub use scheduler::{BinarySource, LocatedBinary, Scheduler, SchedulerSpec, IN_TREE_SCHEDULERS};
 pub use scx_log::ScxLogEvent;
+pub use store::{InstalledMetadata, InstalledScheduler, SchedulerStore};
 pub use sysfs::{ScxState, ScxSysfs, SCHED_EXT_SYSFS};

@@ -1,11 +1,13 @@
 //! `Scheduler`: the scheduler a test runs under, and `SchedulerSpec`, the form that travels to the guest.
+//! A scheduler named without a path is located on the host only when a trial starts, so the same
+//! declaration builds in the guest, where neither the cache nor cargo's target directory exists.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::SchedulerError;
+use super::{lookup, SchedulerError, SchedulerStore};
 use crate::assert::Assert;
 
 /// The kernel tree's example schedulers; the kernel cache builds each into `<cache entry>/sched/<name>`.
@@ -13,6 +15,10 @@ pub const IN_TREE_SCHEDULERS: [&str; 4] = ["scx_simple", "scx_qmap", "scx_centra
 
 /// Where scheduler binaries live in the guest.
 const GUEST_BIN_DIR: &str = "/bin";
+
+/// The arguments that turn on libbpf's log in the sched-ext project's schedulers and the kernel tree's
+/// examples; a scheduler that fails to load is started once more with them to capture why.
+const LIBBPF_VERBOSE_ARGS: [&str; 1] = ["-v"];
 
 #[derive(Debug, Clone, PartialEq)]
 enum Kind {
@@ -22,6 +28,36 @@ enum Kind {
         name: Arc<str>,
         host_path: Arc<Path>,
     },
+    /// Installed with `ktstr scheduler install`; the newest version unless one is named.
+    Installed {
+        name: Arc<str>,
+        version: Option<Arc<str>>,
+    },
+    /// Installed, else built in a cargo target directory, else on `PATH`.
+    Named(Arc<str>),
+}
+
+/// Where a scheduler's host binary was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BinarySource {
+    /// Built with the kernel from its `tools/sched_ext`.
+    KernelTree,
+    /// `ktstr scheduler install`, at this version.
+    Installed { version: String },
+    /// A cargo target directory of the project being worked on.
+    TargetDir,
+    /// A directory of `PATH`.
+    Path,
+    /// The path the test gave.
+    Given,
+}
+
+/// A scheduler binary on the host, ready to copy into the guest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocatedBinary {
+    pub path: PathBuf,
+    pub source: BinarySource,
 }
 
 /// A scheduler a test names; cheap to clone.
@@ -40,6 +76,7 @@ enum Kind {
 pub struct Scheduler {
     kind: Kind,
     args: Option<Arc<[String]>>,
+    diagnostic_args: Option<Arc<[String]>>,
     assert: Assert,
 }
 
@@ -49,6 +86,9 @@ pub struct SchedulerSpec {
     pub name: String,
     pub guest_binary: Option<String>,
     pub args: Vec<String>,
+    /// Appended for one more start when the scheduler fails to load, to capture libbpf's log.
+    #[serde(default)]
+    pub diagnostic_args: Vec<String>,
 }
 
 impl SchedulerSpec {
@@ -63,6 +103,7 @@ impl Scheduler {
     pub const EEVDF: Scheduler = Scheduler {
         kind: Kind::Eevdf,
         args: None,
+        diagnostic_args: None,
         assert: Assert::NO_OVERRIDES,
     };
 
@@ -75,7 +116,55 @@ impl Scheduler {
                 name: name.to_string(),
                 known: IN_TREE_SCHEDULERS.join(", "),
             })?;
-        Ok(Scheduler::with_kind(Kind::InTree(known)))
+        Ok(Scheduler::with_kind(Kind::InTree(known)).verbose_on_failure())
+    }
+
+    /// A scheduler installed with `ktstr scheduler install NAME[@VERSION]`, such as `scx_bpfland` or
+    /// `scx_rusty@1.1.4`; the newest installed version when none is named. Located when a trial starts.
+    ///
+    /// ```
+    /// use ktstr::sched::Scheduler;
+    /// let rusty = Scheduler::installed("scx_rusty@1.1.4")?;
+    /// assert_eq!((rusty.name(), rusty.guest_path().as_deref()), ("scx_rusty", Some("/bin/scx_rusty")));
+    /// # Ok::<(), ktstr::sched::SchedulerError>(())
+    /// ```
+    pub fn installed(spec: &str) -> Result<Scheduler, SchedulerError> {
+        let (name, version) = match spec.split_once('@') {
+            Some((name, version)) if !version.is_empty() => (name, Some(version.into())),
+            Some(_) => return Err(SchedulerError::EmptyVersion { spec: spec.into() }),
+            None => (spec, None),
+        };
+        check_name(name)?;
+        let kind = Kind::Installed {
+            name: name.into(),
+            version,
+        };
+        Ok(Scheduler::with_kind(kind).verbose_on_failure())
+    }
+
+    /// A scheduler by name as a user types it: an in-tree name, `NAME@VERSION` of an installed one, a
+    /// path (anything with a `/`), or a bare name found when a trial starts — installed, else the newest
+    /// build in a cargo target directory (`target/{release,debug}/NAME`), else on `PATH`.
+    pub fn by_name(name: &str) -> Result<Scheduler, SchedulerError> {
+        if IN_TREE_SCHEDULERS.contains(&name) {
+            return Scheduler::in_tree(name);
+        }
+        if name.contains('@') {
+            return Scheduler::installed(name);
+        }
+        if name.contains('/') {
+            let path = Path::new(name);
+            if !path.is_file() {
+                return Err(SchedulerError::NoSuchFile { path: name.into() });
+            }
+            let file = path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            return Scheduler::binary(&file, path);
+        }
+        check_name(name)?;
+        Ok(Scheduler::with_kind(Kind::Named(name.into())).verbose_on_failure())
     }
 
     /// Any other scheduler binary, copied from `host_path` into the guest as `/bin/<name>`.
@@ -95,8 +184,41 @@ impl Scheduler {
         Scheduler {
             kind,
             args: None,
+            diagnostic_args: None,
             assert: Assert::NO_OVERRIDES,
         }
+    }
+
+    fn verbose_on_failure(self) -> Scheduler {
+        Scheduler {
+            diagnostic_args: Some(LIBBPF_VERBOSE_ARGS.map(String::from).into()),
+            ..self
+        }
+    }
+
+    /// The arguments that make this scheduler print libbpf's log (the verifier's among it). When it
+    /// fails to load, the guest starts it once more with them and the verdict quotes the cause. In-tree,
+    /// installed and named schedulers default to `-v`; a binary given by path has none unless set here.
+    pub fn diagnostic_args<I, S>(self, args: I) -> Result<Scheduler, SchedulerError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        if self.is_eevdf() {
+            return Err(SchedulerError::ArgsForEevdf);
+        }
+        let args: Vec<String> = args.into_iter().map(Into::into).collect();
+        if let Some((index, arg)) = args.iter().enumerate().find(|(_, a)| a.contains('\0')) {
+            return Err(SchedulerError::ArgWithNul {
+                name: self.name().to_string(),
+                index,
+                arg: arg.clone(),
+            });
+        }
+        Ok(Scheduler {
+            diagnostic_args: Some(args.into()),
+            ..self
+        })
     }
 
     /// Appends command-line arguments for the scheduler binary.
@@ -136,7 +258,7 @@ impl Scheduler {
         match &self.kind {
             Kind::Eevdf => "eevdf",
             Kind::InTree(name) => name,
-            Kind::Binary { name, .. } => name,
+            Kind::Binary { name, .. } | Kind::Installed { name, .. } | Kind::Named(name) => name,
         }
     }
 
@@ -154,12 +276,73 @@ impl Scheduler {
             .map(|name| format!("{GUEST_BIN_DIR}/{name}"))
     }
 
-    /// The binary on the host: `<kernel_dir>/sched/<name>` for in-tree schedulers; `None` for EEVDF.
-    pub fn host_binary(&self, kernel_dir: &Path) -> Option<PathBuf> {
+    /// Finds the binary on the host; `in_tree` maps an in-tree name to the booted kernel's build of it.
+    /// Installed schedulers come from the store in ktstr's cache directory. `Ok(None)` for EEVDF.
+    pub fn locate(
+        &self,
+        in_tree: impl Fn(&str) -> Option<PathBuf>,
+    ) -> Result<Option<LocatedBinary>, SchedulerError> {
+        match self.kind {
+            Kind::Installed { .. } | Kind::Named(_) => {
+                let store = SchedulerStore::from_env().map_err(store_error)?;
+                self.locate_in(in_tree, &store)
+            }
+            _ => self.locate_in(in_tree, &SchedulerStore::at("/nonexistent")),
+        }
+    }
+
+    /// `locate` with an explicit store.
+    pub fn locate_in(
+        &self,
+        in_tree: impl Fn(&str) -> Option<PathBuf>,
+        store: &SchedulerStore,
+    ) -> Result<Option<LocatedBinary>, SchedulerError> {
+        let find_installed =
+            |name: &str, version: Option<&str>| store.find(name, version).map_err(store_error);
+        let found = |path: PathBuf, source| Ok(Some(LocatedBinary { path, source }));
         match &self.kind {
-            Kind::Eevdf => None,
-            Kind::InTree(name) => Some(kernel_dir.join("sched").join(name)),
-            Kind::Binary { host_path, .. } => Some(host_path.to_path_buf()),
+            Kind::Eevdf => Ok(None),
+            Kind::InTree(name) => match in_tree(name) {
+                Some(path) => found(path, BinarySource::KernelTree),
+                None => Err(SchedulerError::InTreeNotBuilt {
+                    name: name.to_string(),
+                }),
+            },
+            Kind::Binary { name, host_path } => match host_path.is_file() {
+                true => found(host_path.to_path_buf(), BinarySource::Given),
+                false => Err(SchedulerError::NoSuchFile {
+                    path: format!("{} (scheduler {name})", host_path.display()),
+                }),
+            },
+            Kind::Installed { name, version } => match find_installed(name, version.as_deref())? {
+                Some(installed) => Ok(Some(located_installed(installed))),
+                None => Err(SchedulerError::NotInstalled {
+                    spec: match version {
+                        Some(v) => format!("{name}@{v}"),
+                        None => name.to_string(),
+                    },
+                }),
+            },
+            Kind::Named(name) => {
+                if let Some(installed) = find_installed(name, None)? {
+                    return Ok(Some(located_installed(installed)));
+                }
+                let targets = lookup::cargo_target_dirs();
+                if let Some(path) = lookup::find_in_target_dirs(name, &targets) {
+                    return found(path, BinarySource::TargetDir);
+                }
+                if let Some(path) = lookup::find_in_path(name) {
+                    return found(path, BinarySource::Path);
+                }
+                Err(SchedulerError::NotFound {
+                    name: name.to_string(),
+                    target_dirs: targets
+                        .iter()
+                        .map(|d| d.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+            }
         }
     }
 
@@ -183,7 +366,23 @@ impl Scheduler {
             name: self.name().to_string(),
             guest_binary: self.guest_path(),
             args: self.sched_args().to_vec(),
+            diagnostic_args: self.diagnostic_args.as_deref().unwrap_or(&[]).to_vec(),
         }
+    }
+}
+
+fn store_error(e: super::InstallError) -> SchedulerError {
+    SchedulerError::Store {
+        detail: e.to_string(),
+    }
+}
+
+fn located_installed(installed: super::InstalledScheduler) -> LocatedBinary {
+    LocatedBinary {
+        path: installed.binary,
+        source: BinarySource::Installed {
+            version: installed.metadata.version,
+        },
     }
 }
 

@@ -9,9 +9,19 @@ fn in_tree_schedulers_map_to_guest_and_cache_paths() {
         assert_eq!(sched.name(), name);
         assert_eq!(sched.binary_name(), Some(name));
         assert_eq!(sched.guest_path(), Some(format!("/bin/{name}")));
+        let located = sched
+            .locate(|n| Some(PathBuf::from(format!("/cache/k1/sched/{n}"))))
+            .unwrap();
         assert_eq!(
-            sched.host_binary(Path::new("/cache/k1")),
-            Some(PathBuf::from(format!("/cache/k1/sched/{name}")))
+            located,
+            Some(LocatedBinary {
+                path: PathBuf::from(format!("/cache/k1/sched/{name}")),
+                source: BinarySource::KernelTree
+            })
+        );
+        assert_eq!(
+            sched.locate(|_| None).unwrap_err(),
+            SchedulerError::InTreeNotBuilt { name: name.into() }
         );
         assert!(!sched.is_eevdf());
     }
@@ -38,7 +48,7 @@ fn eevdf_has_no_binary_and_takes_no_args() {
     assert!(eevdf.is_eevdf());
     assert_eq!(eevdf.name(), "eevdf");
     assert_eq!(eevdf.binary_name(), None);
-    assert_eq!(eevdf.host_binary(Path::new("/k")), None);
+    assert_eq!(eevdf.locate(|_| None), Ok(None));
     let spec = eevdf.spec();
     assert!(spec.is_eevdf());
     assert_eq!(
@@ -47,6 +57,7 @@ fn eevdf_has_no_binary_and_takes_no_args() {
             name: "eevdf".into(),
             guest_binary: None,
             args: vec![],
+            diagnostic_args: vec![],
         }
     );
     assert_eq!(
@@ -57,12 +68,24 @@ fn eevdf_has_no_binary_and_takes_no_args() {
 
 #[test]
 fn binary_uses_its_name_in_the_guest_and_its_path_on_the_host() {
-    let sched = Scheduler::binary("scx_rusty", "/opt/scx/bin/scx_rusty-1.0").expect("valid");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scx_rusty-1.0");
+    std::fs::write(&path, b"x").unwrap();
+    let sched = Scheduler::binary("scx_rusty", &path).expect("valid");
     assert_eq!(sched.guest_path().as_deref(), Some("/bin/scx_rusty"));
     assert_eq!(
-        sched.host_binary(Path::new("/ignored")),
-        Some(PathBuf::from("/opt/scx/bin/scx_rusty-1.0"))
+        sched.locate(|_| None).unwrap().map(|l| (l.path, l.source)),
+        Some((path.clone(), BinarySource::Given))
     );
+    assert!(
+        sched.spec().diagnostic_args.is_empty(),
+        "a given binary's flags are unknown"
+    );
+    std::fs::remove_file(&path).unwrap();
+    assert!(matches!(
+        sched.locate(|_| None),
+        Err(SchedulerError::NoSuchFile { .. })
+    ));
 }
 
 #[test]
@@ -125,8 +148,81 @@ fn spec_round_trips_through_json() {
     let text = serde_json::to_string(&spec).expect("serializes");
     assert_eq!(
         text,
-        r#"{"name":"scx_central","guest_binary":"/bin/scx_central","args":["-s","20000"]}"#
+        r#"{"name":"scx_central","guest_binary":"/bin/scx_central","args":["-s","20000"],"diagnostic_args":["-v"]}"#
     );
     let back: SchedulerSpec = serde_json::from_str(&text).expect("parses");
     assert_eq!(back, spec);
+}
+
+#[test]
+fn by_name_sorts_a_typed_name_into_its_kind() {
+    assert_eq!(
+        Scheduler::by_name("scx_qmap").unwrap(),
+        Scheduler::in_tree("scx_qmap").unwrap()
+    );
+    assert_eq!(
+        Scheduler::by_name("scx_rusty@1.1.4").unwrap(),
+        Scheduler::installed("scx_rusty@1.1.4").unwrap()
+    );
+    assert!(matches!(
+        Scheduler::by_name("/no/such/scx_x"),
+        Err(SchedulerError::NoSuchFile { .. })
+    ));
+    assert!(matches!(
+        Scheduler::installed("scx_rusty@"),
+        Err(SchedulerError::EmptyVersion { .. })
+    ));
+    assert!(matches!(
+        Scheduler::by_name("bad name"),
+        Err(SchedulerError::BadName { .. })
+    ));
+    let named = Scheduler::by_name("scx_mine").unwrap();
+    assert_eq!(named.guest_path().as_deref(), Some("/bin/scx_mine"));
+    assert_eq!(named.spec().diagnostic_args, ["-v"]);
+}
+
+#[test]
+fn installed_and_named_schedulers_are_found_in_the_store_target_dirs_and_path() {
+    let cache = tempfile::tempdir().unwrap();
+    let store = SchedulerStore::at(cache.path());
+    let missing = Scheduler::installed("scx_demo@0.1.0").unwrap();
+    let err = missing.locate_in(|_| None, &store).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("ktstr scheduler install scx_demo@0.1.0"),
+        "{err}"
+    );
+    let binary = crate::sched::store::tests::fake_install(&store, "scx_demo", "0.1.0");
+    let located = missing.locate_in(|_| None, &store).unwrap().unwrap();
+    assert_eq!(
+        (located.path, located.source),
+        (
+            binary.clone(),
+            BinarySource::Installed {
+                version: "0.1.0".into()
+            }
+        )
+    );
+    let named = Scheduler::by_name("scx_demo").unwrap();
+    assert_eq!(
+        named.locate_in(|_| None, &store).unwrap().unwrap().path,
+        binary
+    );
+    let on_path = Scheduler::by_name("sh")
+        .unwrap()
+        .locate_in(|_| None, &store)
+        .unwrap()
+        .unwrap();
+    assert_eq!(on_path.source, BinarySource::Path);
+    let nowhere = Scheduler::by_name("scx_nowhere_to_be_found")
+        .unwrap()
+        .locate_in(|_| None, &store)
+        .unwrap_err();
+    assert!(
+        matches!(nowhere, SchedulerError::NotFound { .. })
+            && nowhere
+                .to_string()
+                .contains("ktstr scheduler install scx_nowhere_to_be_found"),
+        "{nowhere}"
+    );
 }
