@@ -101,6 +101,35 @@ fn never_returns(_ctx: &Ctx) -> Result<AssertResult> {
     }
 }
 
+/// `NAME@VERSION` of each published scheduler the suite runs, from `real_schedulers.txt`.
+fn real_schedulers() -> impl Iterator<Item = &'static str> {
+    include_str!("real_schedulers.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+/// The whole catalog under each published scheduler, on a multi-LLC and a multi-node topology.
+fn real_scheduler_tests() -> Vec<VmTest> {
+    let mut tests = Vec::new();
+    for spec in real_schedulers() {
+        let scheduler = Scheduler::installed(spec).expect("a valid NAME@VERSION");
+        for topology in ["1n2l2c1t", "2n4l1c1t"] {
+            tests.push(
+                VmTest::new(
+                    format!("real_{}_catalog_{topology}", scheduler.name()),
+                    whole_catalog,
+                )
+                .topology(topology.parse().expect("a topology"))
+                .scheduler(scheduler.clone())
+                .duration(Duration::from_secs(1))
+                .timeout(Duration::from_secs(240)),
+            );
+        }
+    }
+    tests
+}
+
 fn in_tree(name: &str, args: &[&str]) -> Scheduler {
     Scheduler::in_tree(name)
         .and_then(|s| s.args(args.iter().copied()))
@@ -110,7 +139,13 @@ fn in_tree(name: &str, args: &[&str]) -> Scheduler {
 fn main() {
     let topo = |text: &str| text.parse::<Topology>().expect("a topology");
     let isolated = Assert::NO_OVERRIDES.check_isolation();
-    ktstr::harness::main(vec![
+    let first_real = real_schedulers()
+        .next()
+        .expect("real_schedulers.txt names one");
+    let bad_flag = Scheduler::installed(first_real)
+        .and_then(|s| s.args(["--no-such-flag"]))
+        .expect("a valid scheduler");
+    let mut tests = vec![
         VmTest::new("eevdf_two_cgroups_1n2l2c1t", two_cgroups_with_cpusets)
             .topology(topo("1n2l2c1t"))
             .assert(isolated),
@@ -150,12 +185,19 @@ fn main() {
             .expect(OutcomeKind::ChecksFailed),
         VmTest::new("tp_scheduler_exits_at_once", two_cgroups_with_cpusets)
             .scheduler(in_tree("scx_qmap", &["-Z"]))
-            .expect(OutcomeKind::SchedulerFailedToStart),
+            .expect(OutcomeKind::SchedulerFailedToStart)
+            .expect_reason("rejected its arguments: "),
+        VmTest::new("tp_real_scheduler_bad_flag", two_cgroups_with_cpusets)
+            .scheduler(bad_flag)
+            .expect(OutcomeKind::SchedulerFailedToStart)
+            .expect_reason("rejected its arguments: error: unexpected argument '--no-such-flag'"),
         VmTest::new("tp_test_panics", panics).expect(OutcomeKind::TestPanicked),
         VmTest::new("tp_guest_kernel_panic", crashes_the_kernel)
             .expect(OutcomeKind::GuestKernelPanic),
         VmTest::new("tp_test_never_returns", never_returns)
             .timeout(Duration::from_secs(5))
             .expect(OutcomeKind::TimedOut),
-    ]);
+    ];
+    tests.extend(real_scheduler_tests());
+    ktstr::harness::main(tests);
 }

@@ -135,12 +135,40 @@ fn start_scheduler(
         Err(failure) => {
             send(GuestMessage::SchedulerFailed {
                 output: failure.output.clone(),
+                reason: failure.reason.to_string(),
+                diagnostic_output: diagnostic_run(&spec.scheduler),
             });
             report.error = Some(format!("the scheduler failed to start: {failure}"));
             report.scheduler_output_tail = failure.output;
             report.kmsg_tail = kmsg_text(failure.kmsg_tail.unwrap_or_default());
             Err(())
         }
+    }
+}
+
+/// Starts a scheduler that failed to load once more with its diagnostic arguments (libbpf's log on)
+/// and returns what it printed; `None` when it has none or already ran with them.
+fn diagnostic_run(spec: &sched::SchedulerSpec) -> Option<String> {
+    let extra = &spec.diagnostic_args;
+    if extra.is_empty()
+        || spec
+            .args
+            .windows(extra.len())
+            .any(|w| w == extra.as_slice())
+    {
+        return None;
+    }
+    let mut verbose = spec.clone();
+    verbose.args.extend(extra.iter().cloned());
+    match sched::launch(&verbose, &LaunchOptions::default()) {
+        Ok(running) => {
+            let output = running.output_tail(400);
+            if let Err(e) = running.stop() {
+                eprintln!("ktstr guest: stopping the diagnostic run: {e}");
+            }
+            Some(format!("[it attached with {extra:?}]\n{output}"))
+        }
+        Err(failure) => Some(failure.output),
     }
 }
 

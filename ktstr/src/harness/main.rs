@@ -36,8 +36,13 @@ fn judge(test: &VmTest) -> Result<(), Failed> {
         Ok(path) => println!("run record: {}", path.display()),
         Err(e) => println!("run record not written: {e}"),
     }
-    if outcome.kind == test.expect {
+    if test.accepts(outcome.kind, &outcome.reason) {
         Ok(())
+    } else if outcome.kind == test.expect {
+        let want = test.expect_reason.as_deref().unwrap_or_default();
+        Err(Failed::from(format!(
+            "{text}\nthe outcome class is as expected, but its reason lacks {want:?}"
+        )))
     } else {
         Err(Failed::from(text))
     }

@@ -2,6 +2,7 @@
 
 use super::{GuestReport, OutcomeKind};
 use crate::assert::DetailKind;
+use crate::sched::{diagnose_load_failure, LoadCause, LoadDiagnosis};
 use crate::vm::GuestMessage;
 
 /// What the host observed of one trial.
@@ -23,20 +24,8 @@ pub(crate) fn classify(seen: &Observed) -> (OutcomeKind, String) {
     {
         return (OutcomeKind::GuestKernelPanic, line.trim().to_string());
     }
-    let failed_start = seen.messages.iter().find_map(|m| match m {
-        GuestMessage::SchedulerFailed { output } => Some(output),
-        _ => None,
-    });
-    if let Some(output) = failed_start {
-        let last = output
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("(no output)");
-        return (
-            OutcomeKind::SchedulerFailedToStart,
-            format!("the scheduler did not attach: {last}"),
-        );
+    if let Some(reason) = failed_start_reason(seen.messages) {
+        return (OutcomeKind::SchedulerFailedToStart, reason);
     }
     match seen.report {
         Some(report) => classify_report(seen, report),
@@ -49,6 +38,63 @@ pub(crate) fn classify(seen: &Observed) -> (OutcomeKind, String) {
             "the guest ended without a report".into(),
         ),
     }
+}
+
+/// The diagnosis of a scheduler that failed to load, from its diagnostic run's output first (libbpf's
+/// log is on there), else from its own.
+pub(crate) fn load_diagnosis(messages: &[GuestMessage]) -> Option<LoadDiagnosis> {
+    messages.iter().find_map(|m| match m {
+        GuestMessage::SchedulerFailed {
+            output,
+            diagnostic_output,
+            ..
+        } => diagnostic_output
+            .as_deref()
+            .and_then(diagnose_load_failure)
+            .or_else(|| diagnose_load_failure(output)),
+        _ => None,
+    })
+}
+
+/// Why the scheduler did not attach: the diagnosed cause, else how it ended and the line of its
+/// output that explains it.
+fn failed_start_reason(messages: &[GuestMessage]) -> Option<String> {
+    let (output, reason) = messages.iter().find_map(|m| match m {
+        GuestMessage::SchedulerFailed { output, reason, .. } => Some((output, reason)),
+        _ => None,
+    })?;
+    if let Some(diagnosis) = load_diagnosis(messages) {
+        let what = match diagnosis.cause {
+            LoadCause::BadArguments => "did not start",
+            _ => "could not load",
+        };
+        return Some(format!("the scheduler {what}: {}", diagnosis.summary()));
+    }
+    let how = if reason.is_empty() {
+        "it did not attach"
+    } else {
+        reason.as_str()
+    };
+    Some(match explaining_line(output) {
+        Some(line) => format!("the scheduler did not attach ({how}): {line}"),
+        None => format!("the scheduler did not attach ({how}) and printed nothing"),
+    })
+}
+
+/// The last line that reads like an error, else the last non-empty line.
+fn explaining_line(output: &str) -> Option<&str> {
+    let lines: Vec<&str> = output
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let errorish = |l: &&&str| {
+        let lower = l.to_ascii_lowercase();
+        ["error", "fail", "exit:", "invalid", "cannot", "panick"]
+            .iter()
+            .any(|w| lower.contains(w))
+    };
+    lines.iter().rev().find(errorish).or(lines.last()).copied()
 }
 
 fn classify_report(seen: &Observed, report: &GuestReport) -> (OutcomeKind, String) {
@@ -206,6 +252,8 @@ mod tests {
                 false,
                 vec![GuestMessage::SchedulerFailed {
                     output: "usage: scx_qmap".into(),
+                    reason: String::new(),
+                    diagnostic_output: None,
                 }],
                 Some(report(|r| r.result = None)),
                 false,
@@ -276,6 +324,55 @@ mod tests {
         assert_eq!(
             kind(true, &[], Some(&quiet), false, ""),
             OutcomeKind::Passed
+        );
+    }
+
+    fn failed(output: &str, reason: &str, diagnostic: Option<&str>) -> Vec<GuestMessage> {
+        vec![GuestMessage::SchedulerFailed {
+            output: output.into(),
+            reason: reason.into(),
+            diagnostic_output: diagnostic.map(str::to_string),
+        }]
+    }
+
+    fn start_reason(messages: &[GuestMessage]) -> String {
+        let (kind, reason) = classify(&Observed {
+            requested_topology: "1n2l2c1t",
+            eevdf: false,
+            messages,
+            report: None,
+            timed_out: false,
+            console: "",
+        });
+        assert_eq!(kind, OutcomeKind::SchedulerFailedToStart);
+        reason
+    }
+
+    #[test]
+    fn a_failed_start_names_the_diagnosed_cause_from_the_verbose_run() {
+        let quiet = "Error: Failed to load BPF program\n";
+        let verbose = "libbpf: extern (var ksym) 'cpufreq_cpu_data': not found in kernel BTF\n";
+        let reason = start_reason(&failed(quiet, "it exited (exit status: 1)", Some(verbose)));
+        assert!(
+            reason.contains("cpufreq_cpu_data") && reason.contains("CONFIG_CPU_FREQ=y"),
+            "{reason}"
+        );
+        let reason = start_reason(&failed(quiet, "it exited (exit status: 1)", None));
+        assert_eq!(
+            reason,
+            "the scheduler did not attach (it exited (exit status: 1)): Error: Failed to load BPF program"
+        );
+    }
+
+    #[test]
+    fn a_failed_start_quotes_the_error_line_not_the_usage_text_and_says_how_it_ended() {
+        let usage = "invalid option -- 'Z'\nUsage: scx_qmap [-s SLICE_US]\n  -v  verbose\n";
+        let reason = start_reason(&failed(usage, "it exited (exit status: 1)", None));
+        assert!(reason.contains("invalid option -- 'Z'"), "{reason}");
+        let silent = start_reason(&failed("", "it exited (exit status: 0)", None));
+        assert_eq!(
+            silent,
+            "the scheduler did not attach (it exited (exit status: 0)) and printed nothing"
         );
     }
 }

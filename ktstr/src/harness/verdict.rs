@@ -36,6 +36,12 @@ pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
         let _ = writeln!(out, "guest saw topology {}", report.topology_seen);
     }
     let _ = writeln!(out, "reason: {}", outcome.reason);
+    if let Some(diagnosis) = &outcome.load_diagnosis {
+        out += "--- why the scheduler could not load ---\n";
+        for line in &diagnosis.evidence {
+            let _ = writeln!(out, "{line}");
+        }
+    }
     if let Some(result) = outcome.report.as_ref().and_then(|r| r.result.as_ref()) {
         let header = ReportHeader {
             test: outcome.test.clone(),

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::assert::{Assert, AssertResult};
+use crate::kernel::KernelFlavor;
 use crate::scenario::Ctx;
 use crate::sched::Scheduler;
 use crate::topology::Topology;
@@ -49,6 +50,8 @@ pub struct VmTest {
     pub(crate) expect: OutcomeKind,
     pub(crate) timeout: Option<Duration>,
     pub(crate) sysctls: Vec<(String, String)>,
+    pub(crate) kernel_flavor: Option<KernelFlavor>,
+    pub(crate) expect_reason: Option<String>,
 }
 
 impl VmTest {
@@ -66,6 +69,8 @@ impl VmTest {
             expect: OutcomeKind::Passed,
             timeout: None,
             sysctls: Vec::new(),
+            kernel_flavor: None,
+            expect_reason: None,
         }
     }
 
@@ -118,6 +123,22 @@ impl VmTest {
         self
     }
 
+    /// Text the outcome's reason must contain as well, so a fixture pins what failed and not only the
+    /// class (for example `"verifier rejected"` for a scheduler that cannot load).
+    pub fn expect_reason(mut self, text: impl Into<String>) -> Self {
+        self.expect_reason = Some(text.into());
+        self
+    }
+
+    /// Whether `outcome` is what this test expects: its class and, when set, its reason text.
+    pub fn accepts(&self, kind: OutcomeKind, reason: &str) -> bool {
+        kind == self.expect
+            && self
+                .expect_reason
+                .as_deref()
+                .is_none_or(|want| reason.contains(want))
+    }
+
     /// Replaces the run allowance (the time after boot before the trial is killed).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -128,5 +149,32 @@ impl VmTest {
     pub fn push_sysctl(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.sysctls.push((key.into(), value.into()));
         self
+    }
+
+    /// Boots the cached kernel of this flavor (for example `KernelFlavor::Debug` for lockdep) instead
+    /// of the one `KTSTR_KERNEL_FLAVOR` names.
+    pub fn kernel_flavor(mut self, flavor: KernelFlavor) -> Self {
+        self.kernel_flavor = Some(flavor);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nothing(_: &Ctx) -> anyhow::Result<AssertResult> {
+        Ok(AssertResult::pass())
+    }
+
+    #[test]
+    fn an_expected_reason_must_appear_in_the_outcome_as_well_as_the_class() {
+        let loose = VmTest::new("t", nothing).expect(OutcomeKind::SchedulerFailedToStart);
+        let pinned = loose.clone().expect_reason("verifier rejected");
+        let rejected = "the scheduler could not load: the verifier rejected program \"x\"";
+        assert!(loose.accepts(OutcomeKind::SchedulerFailedToStart, "anything"));
+        assert!(pinned.accepts(OutcomeKind::SchedulerFailedToStart, rejected));
+        assert!(!pinned.accepts(OutcomeKind::SchedulerFailedToStart, "it exited"));
+        assert!(!pinned.accepts(OutcomeKind::SchedulerDied, rejected));
     }
 }

@@ -10,8 +10,15 @@ pub enum GuestMessage {
     Started,
     /// The scheduler is attached: sched_ext reports it enabled under `ops_name`.
     SchedulerReady { pid: u32, ops_name: String },
-    /// The scheduler exited or never attached; `output` is what it printed.
-    SchedulerFailed { output: String },
+    /// The scheduler exited or never attached: how (`reason`), what it printed (`output`), and what it
+    /// printed when started once more with its diagnostic arguments (libbpf's log), if it has any.
+    SchedulerFailed {
+        output: String,
+        #[serde(default)]
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        diagnostic_output: Option<String>,
+    },
     /// A line for the host's log.
     Log { line: String },
     /// The test's report.
@@ -55,8 +62,10 @@ mod tests {
             (
                 GuestMessage::SchedulerFailed {
                     output: "EXIT: stall\n".into(),
+                    reason: "exited".into(),
+                    diagnostic_output: None,
                 },
-                r#"{"type":"scheduler_failed","output":"EXIT: stall\n"}"#,
+                r#"{"type":"scheduler_failed","output":"EXIT: stall\n","reason":"exited"}"#,
             ),
             (
                 GuestMessage::Log { line: "hi".into() },

@@ -118,6 +118,7 @@ impl Fake {
             name: "fake".into(),
             guest_binary: Some("/bin/sh".into()),
             args: vec![script.to_string_lossy().into_owned()],
+            diagnostic_args: vec![],
         })
     }
 
@@ -405,6 +406,7 @@ fn launch_refuses_what_it_cannot_run() -> Result<()> {
                 .into(),
         ),
         args: vec![],
+        diagnostic_args: vec![],
     };
     let failure = expect_failure(launch(&missing, &fake.options()))?;
     assert!(
