@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Sets up a fresh machine (Debian packages, the guest kernel into the cache when it lacks one), then runs
-# ktstr's whole test suite: unit, host integration and VM tests.
+# Sets up a fresh machine (Debian packages, the guest kernel and the published schedulers the VM suite
+# runs into the cache when it lacks them), then runs ktstr's whole test suite: unit, host integration
+# and VM tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo build --locked -p ktstr-cli
 ./target/debug/ktstr kernel build
+mapfile -t schedulers < <(grep -v '^#' ktstr/tests/real_schedulers.txt | grep .)
+./target/debug/ktstr scheduler install "${schedulers[@]}"
 cargo test --locked --workspace "$@"

@@ -317,5 +317,5 @@ fn run_in_a_vm_boots_the_cached_kernel_and_reports_the_guest_verdict() {
         .args(["run", "--vm", "steady", "--scheduler", "scx_nosuch"])
         .output()
         .unwrap();
-    assert_one_line_error(&out, 2, "neither an in-tree scheduler");
+    assert_one_line_error(&out, 2, "is not in-tree, not installed");
 }

@@ -22,10 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let cold = std::env::var("KTSTR_BENCH_COLD").map_or(true, |v| v != "0");
     let flavors: Vec<KernelFlavor> = match std::env::var("KTSTR_BENCH_FLAVORS") {
-        Ok(list) => list
-            .split(',')
-            .map(str::parse)
-            .collect::<Result<_, _>>()?,
+        Ok(list) => list.split(',').map(str::parse).collect::<Result<_, _>>()?,
         Err(_) => KernelFlavor::ALL.to_vec(),
     };
     let scratch = tempfile::tempdir()?;

@@ -124,7 +124,11 @@ fn start_scheduler(
         report.scheduler_alive = true;
         return Ok(None);
     }
-    match sched::launch(&spec.scheduler, &LaunchOptions::default()) {
+    let options = LaunchOptions {
+        attach_timeout: Duration::from_millis(spec.attach_timeout_ms),
+        ..LaunchOptions::default()
+    };
+    match sched::launch(&spec.scheduler, &options) {
         Ok(running) => {
             send(GuestMessage::SchedulerReady {
                 pid: running.pid(),
@@ -136,7 +140,7 @@ fn start_scheduler(
             send(GuestMessage::SchedulerFailed {
                 output: failure.output.clone(),
                 reason: failure.reason.to_string(),
-                diagnostic_output: diagnostic_run(&spec.scheduler),
+                diagnostic_output: diagnostic_run(&spec.scheduler, &options),
             });
             report.error = Some(format!("the scheduler failed to start: {failure}"));
             report.scheduler_output_tail = failure.output;
@@ -148,7 +152,7 @@ fn start_scheduler(
 
 /// Starts a scheduler that failed to load once more with its diagnostic arguments (libbpf's log on)
 /// and returns what it printed; `None` when it has none or already ran with them.
-fn diagnostic_run(spec: &sched::SchedulerSpec) -> Option<String> {
+fn diagnostic_run(spec: &sched::SchedulerSpec, options: &LaunchOptions) -> Option<String> {
     let extra = &spec.diagnostic_args;
     if extra.is_empty()
         || spec
@@ -160,7 +164,7 @@ fn diagnostic_run(spec: &sched::SchedulerSpec) -> Option<String> {
     }
     let mut verbose = spec.clone();
     verbose.args.extend(extra.iter().cloned());
-    match sched::launch(&verbose, &LaunchOptions::default()) {
+    match sched::launch(&verbose, options) {
         Ok(running) => {
             let output = running.output_tail(400);
             if let Err(e) = running.stop() {

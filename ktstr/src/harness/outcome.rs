@@ -2,7 +2,7 @@
 
 use super::{GuestReport, OutcomeKind};
 use crate::assert::DetailKind;
-use crate::sched::{diagnose_load_failure, LoadCause, LoadDiagnosis};
+use crate::sched::{diagnose_load_failure, strip_ansi, LoadCause, LoadDiagnosis};
 use crate::vm::GuestMessage;
 
 /// What the host observed of one trial.
@@ -75,7 +75,8 @@ fn failed_start_reason(messages: &[GuestMessage]) -> Option<String> {
     } else {
         reason.as_str()
     };
-    Some(match explaining_line(output) {
+    let output = strip_ansi(output);
+    Some(match explaining_line(&output) {
         Some(line) => format!("the scheduler did not attach ({how}): {line}"),
         None => format!("the scheduler did not attach ({how}) and printed nothing"),
     })

@@ -43,6 +43,8 @@ pub struct TrialOutcome {
     pub kernel: PathBuf,
     pub report: Option<GuestReport>,
     pub scheduler_failed_output: Option<String>,
+    /// What the failed scheduler printed when started again with its diagnostic arguments.
+    pub scheduler_diagnostic_output: Option<String>,
     /// Why the scheduler could not load, when its output shows it.
     pub load_diagnosis: Option<LoadDiagnosis>,
     pub console_tail: Vec<String>,
@@ -62,13 +64,29 @@ fn boot_allowance(accel: Accel, cpus: u32) -> Duration {
     }
 }
 
-/// Time after boot for the test itself: 3 × duration + 20 s unless the test sets its own.
-fn run_allowance(test: &VmTest) -> Duration {
+/// Time after boot for the test itself: 3 × duration + 20 s unless the test sets its own, plus twice the
+/// scheduler's attach allowance (a failed start is retried once for its diagnosis).
+fn run_allowance(test: &VmTest, attach: Duration) -> Duration {
+    let attaching = if test.scheduler.is_eevdf() {
+        Duration::ZERO
+    } else {
+        attach * 2
+    };
     test.timeout
         .unwrap_or(test.duration * 3 + Duration::from_secs(20))
+        + attaching
 }
 
-fn trial_spec(test: &VmTest) -> Result<TrialSpec, HarnessError> {
+/// How long a scheduler may take to attach: what it declares, else enough for the verifier to check a
+/// production scheduler's BPF programs under the accelerator (tens of seconds under TCG).
+fn attach_allowance(scheduler: &crate::sched::Scheduler, accel: Accel) -> Duration {
+    scheduler.attach_timeout_override().unwrap_or(match accel {
+        Accel::Kvm => Duration::from_secs(15),
+        Accel::Tcg => Duration::from_secs(90),
+    })
+}
+
+fn trial_spec(test: &VmTest, attach: Duration) -> Result<TrialSpec, HarnessError> {
     let bad = |reason: &str| HarnessError::BadTest {
         test: test.name.clone(),
         reason: reason.to_string(),
@@ -94,15 +112,17 @@ fn trial_spec(test: &VmTest) -> Result<TrialSpec, HarnessError> {
         settle_ms: test.settle.as_millis() as u64,
         assert,
         sysctls: test.sysctls.clone(),
+        attach_timeout_ms: attach.as_millis() as u64,
     })
 }
 
 /// Boots one VM for `test` and classifies what happened. Nothing it starts outlives it.
 pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
     let started = Instant::now();
-    let spec = trial_spec(test)?;
-    let kernel = resolve_kernel_flavor(test.kernel_flavor)?;
     let accel = Accel::detect()?;
+    let attach = attach_allowance(&test.scheduler, accel);
+    let spec = trial_spec(test, attach)?;
+    let kernel = resolve_kernel_flavor(test.kernel_flavor)?;
     let exe = std::env::current_exe().map_err(HarnessError::CurrentExe)?;
     let mut initramfs = InitramfsSpec::new(exe).busybox(HOST_BUSYBOX);
     let scheduler_binary = test.scheduler.locate(|name| kernel.scheduler(name))?;
@@ -127,7 +147,11 @@ pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
     let mut qemu = QemuProcess::spawn(&vm, dir)?;
     let qemu_started = Instant::now();
     let reader = ChannelReader::spawn(vm.channel_socket(), qemu_started + boot)?;
-    let heard = listen(&reader, qemu_started + boot, run_allowance(test) + TEARDOWN);
+    let heard = listen(
+        &reader,
+        qemu_started + boot,
+        run_allowance(test, attach) + TEARDOWN,
+    );
     let exit = if heard.timed_out {
         QemuExit::TimedOut
     } else {
@@ -161,6 +185,7 @@ pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
         accel,
         kernel: kernel.image().to_path_buf(),
         scheduler_failed_output: heard.failed_output(),
+        scheduler_diagnostic_output: heard.diagnostic_output(),
         load_diagnosis: load_diagnosis(&heard.messages),
         guest_log: heard.log_lines(),
         report,
@@ -240,6 +265,15 @@ impl Heard {
     fn failed_output(&self) -> Option<String> {
         self.messages.iter().find_map(|m| match m {
             GuestMessage::SchedulerFailed { output, .. } => Some(output.clone()),
+            _ => None,
+        })
+    }
+
+    fn diagnostic_output(&self) -> Option<String> {
+        self.messages.iter().find_map(|m| match m {
+            GuestMessage::SchedulerFailed {
+                diagnostic_output, ..
+            } => diagnostic_output.clone(),
             _ => None,
         })
     }

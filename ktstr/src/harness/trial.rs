@@ -21,6 +21,8 @@ pub struct TrialSpec {
     pub assert: Assert,
     /// `/proc/sys` writes before the scheduler starts, e.g. `kernel/sched_rt_runtime_us = -1`.
     pub sysctls: Vec<(String, String)>,
+    /// How long the scheduler may take to attach (its BPF programs are verified in that time).
+    pub attach_timeout_ms: u64,
 }
 
 /// What the guest measured and saw; the host classifies the trial from it.

@@ -62,7 +62,7 @@ pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
         .filter(|s| !s.trim().is_empty());
     if let Some(log) = sched_log {
         out += "--- scheduler log (tail) ---\n";
-        for line in tail(&log, 20) {
+        for line in tail(&crate::sched::strip_ansi(&log), 20) {
             let _ = writeln!(out, "{line}");
         }
     }

@@ -100,10 +100,27 @@ fn option_for(name: &str) -> Option<&'static str> {
 
 /// Reads a failed scheduler's output; `None` when nothing in it explains the failure.
 pub fn diagnose_load_failure(output: &str) -> Option<LoadDiagnosis> {
+    let output = strip_ansi(output);
     let lines: Vec<&str> = output.lines().collect();
     verifier_rejection(&lines)
         .or_else(|| libbpf_missing(&lines))
         .or_else(|| bad_arguments(&lines))
+}
+
+/// `text` without terminal escape sequences (the colours of a `tracing` logger writing to a file).
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        if chars.next_if_eq(&'[').is_some() {
+            while chars.next().is_some_and(|c| !c.is_ascii_alphabetic()) {}
+        }
+    }
+    out
 }
 
 /// The text after `prefix`'s first quoted name: `prog 'NAME'` → `NAME`.
@@ -113,18 +130,33 @@ fn quoted_after<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
     Some(&rest[..rest.find('\'')?])
 }
 
+/// The verifier's log between libbpf's markers. A long log may have lost its start to the output
+/// limit; then the log runs from the start of what was kept, and the program is named by libbpf's
+/// `failed to load` line after it.
 fn verifier_rejection(lines: &[&str]) -> Option<LoadDiagnosis> {
-    let begin = lines
-        .iter()
-        .rposition(|l| l.contains("-- BEGIN PROG LOAD LOG --"))?;
-    let end = lines[begin..]
-        .iter()
-        .position(|l| l.contains("-- END PROG LOAD LOG --"))
-        .map_or(lines.len(), |e| begin + e);
-    let program = quoted_after(lines[begin], "prog ")
+    let is_begin = |l: &&str| l.contains("-- BEGIN PROG LOAD LOG --");
+    let is_end = |l: &&str| l.contains("-- END PROG LOAD LOG --");
+    let (begin, end) = match lines.iter().rposition(is_begin) {
+        Some(b) => (
+            Some(b),
+            lines[b..]
+                .iter()
+                .position(is_end)
+                .map_or(lines.len(), |e| b + e),
+        ),
+        None => (None, lines.iter().rposition(is_end)?),
+    };
+    let program = begin
+        .and_then(|b| quoted_after(lines[b], "prog "))
+        .or_else(|| {
+            lines[end..]
+                .iter()
+                .find(|l| l.contains("failed to load") || l.contains("load failed"))
+                .and_then(|l| quoted_after(l, "prog "))
+        })
         .unwrap_or("?")
         .to_string();
-    let log: Vec<&str> = lines[begin + 1..end]
+    let log: Vec<&str> = lines[begin.map_or(0, |b| b + 1)..end]
         .iter()
         .map(|l| l.trim_end())
         .filter(|l| !l.is_empty())

@@ -160,3 +160,49 @@ fn a_log_cut_before_its_end_marker_is_still_read() {
         LoadCause::VerifierRejected { ref reason, .. } if reason == "only read is supported"
     ));
 }
+
+#[test]
+fn colours_of_a_tracing_logger_are_stripped_before_reading() {
+    let coloured = "\x1b[2m2026-11-29T23:48:32Z\x1b[0m \x1b[33m WARN\x1b[0m libbpf: extern (var ksym) 'cpufreq_cpu_data': not found in kernel BTF\n";
+    let diagnosis = diagnose_load_failure(coloured).expect("diagnosed");
+    assert_eq!(diagnosis.kernel_option, Some("CONFIG_CPU_FREQ"));
+    assert!(
+        !diagnosis.evidence[0].contains('\x1b'),
+        "{:?}",
+        diagnosis.evidence
+    );
+    assert_eq!(strip_ansi("a\x1b[1;31mb\x1b[0mc\x1b"), "abc");
+}
+
+#[test]
+fn a_log_whose_start_was_cut_by_the_output_limit_is_still_read() {
+    let begin = VERIFIER.find("0: R1=ctx()").expect("log body");
+    let diagnosis = diagnose_load_failure(&VERIFIER[begin..]).expect("diagnosed");
+    assert!(matches!(
+        diagnosis.cause,
+        LoadCause::VerifierRejected { ref program, ref reason, .. }
+            if program == "lavd_enqueue" && reason == "only read is supported"
+    ));
+}
+
+/// The tail of what scx_lavd 1.1.4 printed on ktstr's 6.12 guest kernel (its start is past the
+/// output limit, as in a real trial).
+const LAVD_1_1_4: &str = include_str!("testdata/lavd-1.1.4-on-6.12.txt");
+
+#[test]
+fn a_real_scheduler_rejected_by_the_6_12_verifier_is_diagnosed() {
+    let diagnosis = diagnose_load_failure(LAVD_1_1_4).expect("diagnosed");
+    let LoadCause::VerifierRejected {
+        program,
+        reason,
+        instruction,
+        source,
+    } = &diagnosis.cause
+    else {
+        panic!("{diagnosis:?}");
+    };
+    assert_eq!(program, "lavd_enqueue");
+    assert_eq!(reason, "only read is supported");
+    assert_eq!(instruction.as_deref(), Some("4829: (7a) *(u64 *)(r2 +840) = 1"));
+    assert!(source.as_deref().is_some_and(|s| s.starts_with("common.bpf.h:796")), "{source:?}");
+}

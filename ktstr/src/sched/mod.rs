@@ -17,7 +17,7 @@ mod scx_log;
 mod store;
 mod sysfs;
 
-pub use diagnose::{diagnose_load_failure, LoadCause, LoadDiagnosis};
+pub use diagnose::{diagnose_load_failure, strip_ansi, LoadCause, LoadDiagnosis};
 pub use error::{KmsgError, SchedulerError, StopError, SysfsError};
 pub use exit::{ScxExit, ScxExitKind, TaskStall};
 pub use install::{install_scheduler, InstallError, InstallOutcome, InstallSpec, LLVM_DIR};

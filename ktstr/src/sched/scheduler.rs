@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +78,7 @@ pub struct Scheduler {
     kind: Kind,
     args: Option<Arc<[String]>>,
     diagnostic_args: Option<Arc<[String]>>,
+    attach_timeout: Option<Duration>,
     assert: Assert,
 }
 
@@ -104,6 +106,7 @@ impl Scheduler {
         kind: Kind::Eevdf,
         args: None,
         diagnostic_args: None,
+        attach_timeout: None,
         assert: Assert::NO_OVERRIDES,
     };
 
@@ -185,8 +188,23 @@ impl Scheduler {
             kind,
             args: None,
             diagnostic_args: None,
+            attach_timeout: None,
             assert: Assert::NO_OVERRIDES,
         }
+    }
+
+    /// How long this scheduler may take to attach, replacing the harness's allowance (15 s under KVM,
+    /// 90 s under TCG, where the verifier checks a large scheduler's programs slowly).
+    pub fn attach_timeout(self, timeout: Duration) -> Scheduler {
+        Scheduler {
+            attach_timeout: Some(timeout),
+            ..self
+        }
+    }
+
+    /// The attach timeout set with `attach_timeout`, if any.
+    pub fn attach_timeout_override(&self) -> Option<Duration> {
+        self.attach_timeout
     }
 
     fn verbose_on_failure(self) -> Scheduler {
