@@ -203,6 +203,14 @@ fn a_real_scheduler_rejected_by_the_6_12_verifier_is_diagnosed() {
     };
     assert_eq!(program, "lavd_enqueue");
     assert_eq!(reason, "only read is supported");
-    assert_eq!(instruction.as_deref(), Some("4829: (7a) *(u64 *)(r2 +840) = 1"));
-    assert!(source.as_deref().is_some_and(|s| s.starts_with("common.bpf.h:796")), "{source:?}");
+    assert_eq!(
+        instruction.as_deref(),
+        Some("4829: (7a) *(u64 *)(r2 +840) = 1")
+    );
+    assert!(
+        source
+            .as_deref()
+            .is_some_and(|s| s.starts_with("common.bpf.h:796")),
+        "{source:?}"
+    );
 }
