@@ -42,6 +42,9 @@ pub enum SchedulerError {
     #[error("{path} is not a file; give the path of a scheduler binary")]
     NoSuchFile { path: String },
 
+    #[error("{path} cannot be a scheduler: {why}; give the path of a built scheduler binary")]
+    NotExecutable { path: String, why: String },
+
     #[error("the booted kernel has no build of the in-tree scheduler {name}; boot a kernel from `ktstr kernel build`, which builds them, or give the binary's path")]
     InTreeNotBuilt { name: String },
 

@@ -327,7 +327,10 @@ impl Scheduler {
                 }),
             },
             Kind::Binary { name, host_path } => match host_path.is_file() {
-                true => found(host_path.to_path_buf(), BinarySource::Given),
+                true => {
+                    check_elf(host_path)?;
+                    found(host_path.to_path_buf(), BinarySource::Given)
+                }
                 false => Err(SchedulerError::NoSuchFile {
                     path: format!("{} (scheduler {name})", host_path.display()),
                 }),
@@ -387,6 +390,28 @@ impl Scheduler {
             diagnostic_args: self.diagnostic_args.as_deref().unwrap_or(&[]).to_vec(),
         }
     }
+}
+
+/// A scheduler must be an executable ELF file: anything else fails in the guest, far from its cause.
+fn check_elf(path: &Path) -> Result<(), SchedulerError> {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let not_elf = |why: &str| SchedulerError::NotExecutable {
+        path: path.display().to_string(),
+        why: why.to_string(),
+    };
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .map_err(|_| not_elf("it is shorter than an ELF header or unreadable"))?;
+    if &magic != b"\x7fELF" {
+        return Err(not_elf("it is not an ELF executable"));
+    }
+    let mode = std::fs::metadata(path).map_or(0, |m| m.permissions().mode());
+    if mode & 0o111 == 0 {
+        return Err(not_elf("it is not executable (chmod +x it)"));
+    }
+    Ok(())
 }
 
 fn store_error(e: super::InstallError) -> SchedulerError {

@@ -68,9 +68,17 @@ fn eevdf_has_no_binary_and_takes_no_args() {
 
 #[test]
 fn binary_uses_its_name_in_the_guest_and_its_path_on_the_host() {
+    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("scx_rusty-1.0");
-    std::fs::write(&path, b"x").unwrap();
+    std::fs::write(&path, b"not an ELF").unwrap();
+    let sched = Scheduler::binary("scx_rusty", &path).expect("valid");
+    let err = sched.locate(|_| None).unwrap_err();
+    assert!(err.to_string().contains("not an ELF executable"), "{err}");
+    std::fs::write(&path, b"\x7fELF rest").unwrap();
+    let err = sched.locate(|_| None).unwrap_err();
+    assert!(err.to_string().contains("chmod +x"), "{err}");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     let sched = Scheduler::binary("scx_rusty", &path).expect("valid");
     assert_eq!(sched.guest_path().as_deref(), Some("/bin/scx_rusty"));
     assert_eq!(
