@@ -67,6 +67,8 @@ impl Checker<'_, '_> {
         cpuset: Option<CpuSet>,
     ) -> Result<(), ScenarioError> {
         let name_owned = name.to_string();
+        crate::cgroup::validate_cgroup_name(name)
+            .map_err(|source| ScenarioError::Cgroup { scope, source })?;
         if scope != Scope::Backdrop && self.names.backdrop.contains_key(name) {
             return Err(ScenarioError::ShadowsBackdrop {
                 scope,

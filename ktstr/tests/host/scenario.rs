@@ -163,6 +163,19 @@ fn bad_declarations_are_typed_errors_naming_the_fix() {
             |e| matches!(e, ScenarioError::UnknownCgroup { .. }),
             "add it first",
         ),
+        (
+            vec![Step::with_defs(
+                vec![CgroupDef::named("a/../../escape")],
+                HoldSpec::FULL,
+            )],
+            |e| matches!(e, ScenarioError::Cgroup { .. }),
+            "leave the managed parent",
+        ),
+        (
+            vec![Step::new(vec![Op::add_cgroup("cpuset.cpus")], HoldSpec::FULL)],
+            |e| matches!(e, ScenarioError::Cgroup { .. }),
+            "interface-file prefix",
+        ),
     ];
     for (steps, is_expected, fix) in cases {
         let err = scenario_error(execute_steps(&ctx, steps));
