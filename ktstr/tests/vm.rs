@@ -109,22 +109,41 @@ fn real_schedulers() -> impl Iterator<Item = &'static str> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
+/// What a published scheduler's catalog run is known to end in when it is not a pass; the evidence for
+/// each is in docs/schedulers.md.
+fn known_outcome(scheduler: &str, topology: &str) -> Option<(OutcomeKind, &'static str)> {
+    match (scheduler, topology) {
+        // 6.12's verifier rejects lavd_enqueue: a write through the untrusted rq->curr of the
+        // scx_bpf_cpu_curr fallback.
+        ("scx_lavd", _) => Some((
+            OutcomeKind::SchedulerFailedToStart,
+            "the verifier rejected program \"lavd_enqueue\"",
+        )),
+        // Four one-CPU LLC domains: rusty places workers per domain and leaves stacked pairs stacked
+        // for the whole 1 s window (about 50 % spread, a handful of migrations).
+        ("scx_rusty", "2n4l1c1t") => Some((OutcomeKind::ChecksFailed, "unfair cgroup")),
+        _ => None,
+    }
+}
+
 /// The whole catalog under each published scheduler, on a multi-LLC and a multi-node topology.
 fn real_scheduler_tests() -> Vec<VmTest> {
     let mut tests = Vec::new();
     for spec in real_schedulers() {
         let scheduler = Scheduler::installed(spec).expect("a valid NAME@VERSION");
         for topology in ["1n2l2c1t", "2n4l1c1t"] {
-            tests.push(
-                VmTest::new(
-                    format!("real_{}_catalog_{topology}", scheduler.name()),
-                    whole_catalog,
-                )
-                .topology(topology.parse().expect("a topology"))
-                .scheduler(scheduler.clone())
-                .duration(Duration::from_secs(1))
-                .timeout(Duration::from_secs(240)),
-            );
+            let test = VmTest::new(
+                format!("real_{}_catalog_{topology}", scheduler.name()),
+                whole_catalog,
+            )
+            .topology(topology.parse().expect("a topology"))
+            .scheduler(scheduler.clone())
+            .duration(Duration::from_secs(1))
+            .timeout(Duration::from_secs(240));
+            tests.push(match known_outcome(scheduler.name(), topology) {
+                Some((kind, reason)) => test.expect(kind).expect_reason(reason),
+                None => test,
+            });
         }
     }
     tests

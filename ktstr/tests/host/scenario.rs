@@ -172,7 +172,10 @@ fn bad_declarations_are_typed_errors_naming_the_fix() {
             "leave the managed parent",
         ),
         (
-            vec![Step::new(vec![Op::add_cgroup("cpuset.cpus")], HoldSpec::FULL)],
+            vec![Step::new(
+                vec![Op::add_cgroup("cpuset.cpus")],
+                HoldSpec::FULL,
+            )],
             |e| matches!(e, ScenarioError::Cgroup { .. }),
             "interface-file prefix",
         ),
