@@ -6,6 +6,7 @@ use ktstr::kernel::{ErrorKind, KernelError};
 use ktstr::scenario::catalog::UnknownScenario;
 
 use ktstr::sched::{InstallError, SchedulerError};
+use ktstr::vm::VmError;
 
 use crate::run_cmd::ScenariosFailed;
 
@@ -51,6 +52,11 @@ pub fn for_error(error: &anyhow::Error) -> i32 {
     }
     if let Some(HostError::NoCpuset { .. }) = error.downcast_ref::<HostError>() {
         return MISSING_PREREQUISITE;
+    }
+    if let Some(HarnessError::Vm(VmError::TooManyVcpus { .. })) =
+        error.downcast_ref::<HarnessError>()
+    {
+        return BAD_INPUT;
     }
     let kernel = match error.downcast_ref::<HarnessError>() {
         Some(HarnessError::Kernel(kernel)) => Some(kernel),

@@ -319,3 +319,22 @@ fn run_in_a_vm_boots_the_cached_kernel_and_reports_the_guest_verdict() {
         .unwrap();
     assert_one_line_error(&out, 2, "is not in-tree, not installed");
 }
+
+#[test]
+fn a_topology_wider_than_the_host_exits_2_at_once_naming_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let out = ktstr(
+        dir.path(),
+        &["run", "--vm", "--topology", "4n64l16c2t", "steady"],
+    )
+    .output()
+    .unwrap();
+    assert_one_line_error(&out, 2, "choose a smaller topology");
+    assert!(stderr(&out).contains("2048 vCPUs"), "{}", stderr(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -120,6 +120,7 @@ fn trial_spec(test: &VmTest, attach: Duration) -> Result<TrialSpec, HarnessError
 pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
     let started = Instant::now();
     let accel = Accel::detect()?;
+    crate::vm::check_capacity(&test.topology, accel)?;
     let attach = attach_allowance(&test.scheduler, accel);
     let spec = trial_spec(test, attach)?;
     let kernel = resolve_kernel_flavor(test.kernel_flavor)?;

@@ -4,9 +4,20 @@ use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::Accel;
+
 /// Errors from the VM layer. Branch on the variant, never on the message.
 #[derive(Debug, thiserror::Error)]
 pub enum VmError {
+    #[error("topology {topology} has {requested} vCPUs, but this host ({host_cpus} CPUs, {accel}) can run at most {limit} vCPUs; choose a smaller topology")]
+    TooManyVcpus {
+        topology: String,
+        requested: u32,
+        limit: u32,
+        accel: Accel,
+        host_cpus: u32,
+    },
+
     #[error("KTSTR_ACCEL={value:?} is not an accelerator; set it to kvm or tcg, or unset it to choose automatically")]
     BadAccelOverride { value: String },
 
