@@ -176,11 +176,35 @@ fn verifier_rejection(lines: &[&str]) -> Option<LoadDiagnosis> {
     let source_at = log[..reason_at]
         .iter()
         .rposition(|l| l.trim_start().starts_with("; "));
-    let source = source_at.map(|i| {
+    let source_line = |i: usize| {
         let text = log[i].trim_start().trim_start_matches("; ");
         match text.rsplit_once(" @ ") {
-            Some((code, place)) => format!("{} ({})", place.trim(), code.trim()),
-            None => text.trim().to_string(),
+            Some((code, place)) => (place.trim(), code.trim()),
+            None => ("", text.trim()),
+        }
+    };
+    let in_header = |i: usize| {
+        let (place, _) = source_line(i);
+        place
+            .rsplit_once(':')
+            .is_some_and(|(file, _)| file.ends_with(".h"))
+    };
+    let source = source_at.map(|i| {
+        let (place, code) = source_line(i);
+        let here = format!("{place} ({code})");
+        // A macro or inline helper in a header says little; name the scheduler's line that used it.
+        let caller = in_header(i)
+            .then(|| {
+                log[..i]
+                    .iter()
+                    .rposition(|l| l.trim_start().starts_with("; "))
+            })
+            .flatten()
+            .filter(|&c| !in_header(c))
+            .map(source_line);
+        match caller {
+            Some((place, code)) => format!("{here}, reached from {place} ({code})"),
+            None => here,
         }
     });
     let from = [instruction_at, source_at]
