@@ -222,17 +222,7 @@ impl Scheduler {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        if self.is_eevdf() {
-            return Err(SchedulerError::ArgsForEevdf);
-        }
-        let args: Vec<String> = args.into_iter().map(Into::into).collect();
-        if let Some((index, arg)) = args.iter().enumerate().find(|(_, a)| a.contains('\0')) {
-            return Err(SchedulerError::ArgWithNul {
-                name: self.name().to_string(),
-                index,
-                arg: arg.clone(),
-            });
-        }
+        let args = self.checked_args(Vec::new(), args)?;
         Ok(Scheduler {
             diagnostic_args: Some(args.into()),
             ..self
@@ -245,25 +235,38 @@ impl Scheduler {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
+        let all = self.checked_args(self.sched_args().to_vec(), args)?;
+        Ok(Scheduler {
+            args: Some(all.into()),
+            ..self
+        })
+    }
+
+    /// `before` followed by `args`, refusing any for EEVDF and any argument with a NUL byte.
+    fn checked_args<I, S>(
+        &self,
+        mut before: Vec<String>,
+        args: I,
+    ) -> Result<Vec<String>, SchedulerError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
         if self.is_eevdf() {
             return Err(SchedulerError::ArgsForEevdf);
         }
-        let mut all = self.sched_args().to_vec();
         for arg in args {
             let arg = arg.into();
             if arg.contains('\0') {
                 return Err(SchedulerError::ArgWithNul {
                     name: self.name().to_string(),
-                    index: all.len(),
+                    index: before.len(),
                     arg,
                 });
             }
-            all.push(arg);
+            before.push(arg);
         }
-        Ok(Scheduler {
-            args: Some(all.into()),
-            ..self
-        })
+        Ok(before)
     }
 
     /// Check overrides of this scheduler, merged as defaults → scheduler → test.
