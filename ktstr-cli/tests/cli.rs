@@ -338,3 +338,23 @@ fn a_topology_wider_than_the_host_exits_2_at_once_naming_the_limit() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_scheduler_path_that_is_not_a_program_exits_2_before_booting() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("scx_notes");
+    std::fs::write(&text, "not a scheduler\n").unwrap();
+    let out = ktstr(
+        dir.path(),
+        &[
+            "run",
+            "--vm",
+            "steady",
+            "--scheduler",
+            text.to_str().unwrap(),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_one_line_error(&out, 2, "not an ELF executable");
+}

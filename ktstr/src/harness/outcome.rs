@@ -13,6 +13,9 @@ pub(crate) struct Observed<'a> {
     pub report: Option<&'a GuestReport>,
     pub timed_out: bool,
     pub console: &'a str,
+    /// QEMU's exit status; `None` when it was killed at the deadline.
+    pub qemu_status: Option<std::process::ExitStatus>,
+    pub qemu_stderr: &'a str,
 }
 
 /// The outcome class and a one-line reason.
@@ -29,14 +32,44 @@ pub(crate) fn classify(seen: &Observed) -> (OutcomeKind, String) {
     }
     match seen.report {
         Some(report) => classify_report(seen, report),
-        None if seen.timed_out => (
-            OutcomeKind::TimedOut,
-            "no report before the deadline; QEMU was killed".into(),
+        None if seen.timed_out => (OutcomeKind::TimedOut, timeout_reason(seen)),
+        None => (OutcomeKind::NoReport, no_report_reason(seen)),
+    }
+}
+
+/// A guest that never spoke did not boot: say so, with QEMU's last words if it had any.
+fn timeout_reason(seen: &Observed) -> String {
+    if !seen.messages.is_empty() {
+        return "no report before the deadline; QEMU was killed".into();
+    }
+    let said = seen
+        .qemu_stderr
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty());
+    match said {
+        Some(line) => format!(
+            "the guest sent nothing within its boot allowance; QEMU was killed; QEMU said: {line}"
         ),
-        None => (
-            OutcomeKind::NoReport,
-            "the guest ended without a report".into(),
-        ),
+        None => "the guest sent nothing within its boot allowance; QEMU was killed".into(),
+    }
+}
+
+/// Why the guest sent no report: QEMU's own words when it failed, else the bare fact.
+fn no_report_reason(seen: &Observed) -> String {
+    let said = seen
+        .qemu_stderr
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty());
+    let status = seen.qemu_status.filter(|s| !s.success());
+    match (status, said) {
+        (Some(status), Some(line)) => format!("QEMU failed ({status}): {line}"),
+        (Some(status), None) => format!("QEMU failed ({status}) and printed nothing"),
+        (None, Some(line)) if seen.messages.is_empty() => {
+            format!("the guest ended without a report or any message; QEMU said: {line}")
+        }
+        _ => "the guest ended without a report".into(),
     }
 }
 
@@ -180,6 +213,8 @@ mod tests {
             report,
             timed_out,
             console,
+            qemu_status: None,
+            qemu_stderr: "",
         })
         .0
     }
@@ -344,6 +379,8 @@ mod tests {
             report: None,
             timed_out: false,
             console: "",
+            qemu_status: None,
+            qemu_stderr: "",
         });
         assert_eq!(kind, OutcomeKind::SchedulerFailedToStart);
         reason
@@ -375,5 +412,33 @@ mod tests {
             silent,
             "the scheduler did not attach (it exited (exit status: 0)) and printed nothing"
         );
+    }
+
+    #[test]
+    fn a_vm_that_qemu_could_not_run_quotes_qemu() {
+        use std::os::unix::process::ExitStatusExt;
+        let stderr = "qemu-system-x86_64: error: kvm run failed Invalid argument\nKVM internal error. Suberror: 1\n";
+        let observed = |status: Option<std::process::ExitStatus>, stderr: &'static str| {
+            classify(&Observed {
+                requested_topology: "1n2l2c1t",
+                eevdf: true,
+                messages: &[],
+                report: None,
+                timed_out: false,
+                console: "",
+                qemu_status: status,
+                qemu_stderr: stderr,
+            })
+        };
+        let (kind, reason) = observed(Some(std::process::ExitStatus::from_raw(1 << 8)), stderr);
+        assert_eq!(kind, OutcomeKind::NoReport);
+        assert_eq!(
+            reason,
+            "QEMU failed (exit status: 1): KVM internal error. Suberror: 1"
+        );
+        let (_, reason) = observed(Some(std::process::ExitStatus::from_raw(1 << 8)), "");
+        assert_eq!(reason, "QEMU failed (exit status: 1) and printed nothing");
+        let (_, reason) = observed(Some(std::process::ExitStatus::from_raw(0)), "");
+        assert_eq!(reason, "the guest ended without a report");
     }
 }

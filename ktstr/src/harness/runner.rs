@@ -48,6 +48,8 @@ pub struct TrialOutcome {
     /// Why the scheduler could not load, when its output shows it.
     pub load_diagnosis: Option<LoadDiagnosis>,
     pub console_tail: Vec<String>,
+    /// QEMU's own stderr (its last lines): the evidence when the VM itself failed.
+    pub qemu_stderr_tail: Vec<String>,
     pub guest_log: Vec<String>,
     /// From the trial's start to QEMU's (kernel resolution, initramfs, VM spec).
     pub prep_ms: u64,
@@ -163,6 +165,11 @@ pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
         qemu.kill()?;
     }
     let console = std::fs::read_to_string(&console_path).unwrap_or_default();
+    let qemu_stderr = std::fs::read_to_string(qemu.dir().qemu_stderr()).unwrap_or_default();
+    let qemu_status = match exit {
+        QemuExit::Exited(status) => Some(status),
+        QemuExit::TimedOut => None,
+    };
     drop(qemu);
     let report = heard.report();
     let requested = test.topology.to_string();
@@ -173,6 +180,8 @@ pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
         report: report.as_ref(),
         timed_out,
         console: &console,
+        qemu_status,
+        qemu_stderr: &qemu_stderr,
     });
     let console_lines: Vec<String> = console.lines().map(str::to_string).collect();
     Ok(TrialOutcome {
@@ -191,6 +200,15 @@ pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
         guest_log: heard.log_lines(),
         report,
         console_tail: console_lines[console_lines.len().saturating_sub(30)..].to_vec(),
+        qemu_stderr_tail: qemu_stderr
+            .lines()
+            .rev()
+            .take(20)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .map(str::to_string)
+            .collect(),
         prep_ms: qemu_started.duration_since(started).as_millis() as u64,
         boot_ms: heard
             .first_at

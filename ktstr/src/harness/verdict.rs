@@ -78,6 +78,12 @@ pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
         for line in &outcome.console_tail {
             let _ = writeln!(out, "{line}");
         }
+        if !outcome.qemu_stderr_tail.is_empty() {
+            out += "--- QEMU stderr (tail) ---\n";
+            for line in &outcome.qemu_stderr_tail {
+                let _ = writeln!(out, "{line}");
+            }
+        }
     }
     let _ = writeln!(
         out,
