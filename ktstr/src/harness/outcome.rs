@@ -440,5 +440,23 @@ mod tests {
         assert_eq!(reason, "QEMU failed (exit status: 1) and printed nothing");
         let (_, reason) = observed(Some(std::process::ExitStatus::from_raw(0)), "");
         assert_eq!(reason, "the guest ended without a report");
+        let (kind, reason) = classify(&Observed {
+            requested_topology: "1n2l2c1t",
+            eevdf: true,
+            messages: &[],
+            report: None,
+            timed_out: true,
+            console: "",
+            qemu_status: None,
+            qemu_stderr: "qemu: warning: Number of SMP cpus requested (4) exceeds (2)\n",
+        });
+        assert_eq!(kind, OutcomeKind::TimedOut);
+        assert!(
+            reason.starts_with("the guest sent nothing within its boot allowance")
+                && reason.ends_with(
+                    "QEMU said: qemu: warning: Number of SMP cpus requested (4) exceeds (2)"
+                ),
+            "{reason}"
+        );
     }
 }
