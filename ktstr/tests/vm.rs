@@ -197,7 +197,8 @@ fn main() {
             .topology(topo("1n2l2c1t"))
             .scheduler(in_tree("scx_qmap", &["-t", "10"]))
             .duration(Duration::from_secs(15))
-            .expect(OutcomeKind::SchedulerDied),
+            .expect(OutcomeKind::SchedulerDied)
+            .expect_reason("runnable task stall"),
         VmTest::new("tp_fifo_hog_starves", fifo_hog_starves_a_normal_worker)
             .push_sysctl("kernel/sched_rt_runtime_us", "-1")
             .duration(Duration::from_secs(5))

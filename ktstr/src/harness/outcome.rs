@@ -2,7 +2,7 @@
 
 use super::{GuestReport, OutcomeKind};
 use crate::assert::DetailKind;
-use crate::sched::{diagnose_load_failure, strip_ansi, LoadCause, LoadDiagnosis};
+use crate::sched::{diagnose_load_failure, strip_ansi, LoadCause, LoadDiagnosis, ScxLogEvent};
 use crate::vm::GuestMessage;
 
 /// What the host observed of one trial.
@@ -35,6 +35,48 @@ pub(crate) fn classify(seen: &Observed) -> (OutcomeKind, String) {
         None if seen.timed_out => (OutcomeKind::TimedOut, timeout_reason(seen)),
         None => (OutcomeKind::NoReport, no_report_reason(seen)),
     }
+}
+
+/// sched_ext's own record of ejecting a scheduler, from the console, with the kernel's exit message when it
+/// gave one. This is the cause even when the guest saw only a symptom first (a cgroup write that timed out,
+/// a starved worker) and reported that. Stopping the scheduler at the end of a trial ("unregistered from
+/// user space") is not an ejection.
+fn console_ejection(console: &str) -> Option<String> {
+    let mut events = console.lines().filter_map(ScxLogEvent::parse);
+    let (scheduler, reason) = events.by_ref().find_map(|event| match event {
+        ScxLogEvent::Disabled { scheduler, reason } if reason != "unregistered from user space" => {
+            Some((scheduler, reason))
+        }
+        _ => None,
+    })?;
+    let detail = events.find_map(|event| match event {
+        ScxLogEvent::ExitMessage {
+            scheduler: s,
+            message,
+        } if s == scheduler => Some(message),
+        _ => None,
+    });
+    Some(match detail {
+        Some(detail) => format!("sched_ext ejected scheduler {scheduler:?}: {reason} ({detail})"),
+        None => format!("sched_ext ejected scheduler {scheduler:?}: {reason}"),
+    })
+}
+
+/// What the test saw go wrong, to list under the cause.
+fn first_symptom(report: &GuestReport) -> Option<String> {
+    report
+        .error
+        .clone()
+        .or_else(|| {
+            report
+                .panic
+                .clone()
+                .map(|p| format!("the test function panicked: {p}"))
+        })
+        .or_else(|| {
+            let result = report.result.as_ref().filter(|r| !r.passed)?;
+            result.details.first().map(|d| d.message.clone())
+        })
 }
 
 /// A guest that never spoke did not boot: say so, with QEMU's last words if it had any.
@@ -141,6 +183,12 @@ fn classify_report(seen: &Observed, report: &GuestReport) -> (OutcomeKind, Strin
             seen.requested_topology, report.topology_seen
         );
         return (OutcomeKind::TopologyMismatch, reason);
+    }
+    if let Some(ejection) = console_ejection(seen.console).filter(|_| !seen.eevdf) {
+        let symptom = first_symptom(report)
+            .map(|s| format!("; then: {s}"))
+            .unwrap_or_default();
+        return (OutcomeKind::SchedulerDied, format!("{ejection}{symptom}"));
     }
     if let Some(panic) = &report.panic {
         return (
@@ -458,5 +506,54 @@ mod tests {
                 ),
             "{reason}"
         );
+    }
+
+    #[test]
+    fn sched_ext_ejecting_the_scheduler_outranks_the_symptom_the_guest_reported() {
+        let console = "[    9.100000] sched_ext: BPF scheduler \"qmap\" enabled\n\
+            [   16.305812] sched_ext: BPF scheduler \"qmap\" disabled (runnable task stall)\n\
+            [   16.305900] sched_ext: qmap: busybox[89] failed to run for 7.106s\n";
+        let symptom = report(|r| {
+            r.error = Some("step 0: write cpuset.cpus timed out after 2s".into());
+        });
+        let (kind, reason) = classify(&Observed {
+            requested_topology: "1n2l2c1t",
+            eevdf: false,
+            messages: &[GuestMessage::Started],
+            report: Some(&symptom),
+            timed_out: false,
+            console,
+            qemu_status: None,
+            qemu_stderr: "",
+        });
+        assert_eq!(kind, OutcomeKind::SchedulerDied);
+        assert_eq!(
+            reason,
+            "sched_ext ejected scheduler \"qmap\": runnable task stall (busybox[89] failed to run for 7.106s); \
+             then: step 0: write cpuset.cpus timed out after 2s"
+        );
+    }
+
+    #[test]
+    fn stopping_the_scheduler_at_the_end_is_not_an_ejection() {
+        let console = "sched_ext: BPF scheduler \"simple\" enabled\n\
+            sched_ext: BPF scheduler \"simple\" disabled (unregistered from user space)\n";
+        let failed = report(|r| {
+            r.result = Some(AssertResult::fail(AssertDetail::new(
+                DetailKind::Starved,
+                "starved",
+            )));
+        });
+        let (kind, _) = classify(&Observed {
+            requested_topology: "1n2l2c1t",
+            eevdf: false,
+            messages: &[GuestMessage::Started],
+            report: Some(&failed),
+            timed_out: false,
+            console,
+            qemu_status: None,
+            qemu_stderr: "",
+        });
+        assert_eq!(kind, OutcomeKind::ChecksFailed);
     }
 }
