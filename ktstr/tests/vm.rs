@@ -119,10 +119,19 @@ fn known_outcome(scheduler: &str, topology: &str) -> Option<(OutcomeKind, &'stat
             OutcomeKind::SchedulerFailedToStart,
             "the verifier rejected program \"lavd_enqueue\"",
         )),
-        // Four one-CPU LLC domains: rusty places workers per domain and leaves stacked pairs stacked
-        // for the whole 1 s window (about 50 % spread, a handful of migrations).
-        ("scx_rusty", "2n4l1c1t") => Some((OutcomeKind::ChecksFailed, "unfair cgroup")),
         _ => None,
+    }
+}
+
+/// Check overrides a published scheduler runs the suite with, for a property it does not claim.
+fn suite_overrides(scheduler: Scheduler) -> Scheduler {
+    match scheduler.name() {
+        // rusty balances across LLC domains in user space at its interval, so over 1 s windows a stacked
+        // pair stays stacked: 41-65 % spread on 2n4l1c1t, 36-39 % in one of four runs on 1n2l2c1t, where
+        // EEVDF and bpfland stay within 14 % (docs/schedulers.md). Fairness is not judged for it here;
+        // starvation, gaps, isolation and survival are.
+        "scx_rusty" => scheduler.assert(Assert::NO_OVERRIDES.max_spread_pct(100.0)),
+        _ => scheduler,
     }
 }
 
@@ -130,7 +139,7 @@ fn known_outcome(scheduler: &str, topology: &str) -> Option<(OutcomeKind, &'stat
 fn real_scheduler_tests() -> Vec<VmTest> {
     let mut tests = Vec::new();
     for spec in real_schedulers() {
-        let scheduler = Scheduler::installed(spec).expect("a valid NAME@VERSION");
+        let scheduler = suite_overrides(Scheduler::installed(spec).expect("a valid NAME@VERSION"));
         for topology in ["1n2l2c1t", "2n4l1c1t"] {
             let test = VmTest::new(
                 format!("real_{}_catalog_{topology}", scheduler.name()),
