@@ -94,7 +94,7 @@ fn run_in_vms(args: RunArgs) -> Result<()> {
     };
     if let Some(located) = scheduler.locate(|name| resolve_kernel().ok()?.scheduler(name))? {
         println!(
-            "scheduler binary: {} ({:?})",
+            "scheduler binary: {} ({})",
             located.path.display(),
             located.source
         );

@@ -32,6 +32,14 @@ pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
         outcome.accel,
         outcome.kernel.display()
     );
+    if let Some(binary) = &outcome.scheduler_binary {
+        let _ = writeln!(
+            out,
+            "scheduler binary {} ({})",
+            binary.path.display(),
+            binary.source
+        );
+    }
     if let Some(report) = &outcome.report {
         let _ = writeln!(out, "guest saw topology {}", report.topology_seen);
     }

@@ -54,6 +54,18 @@ pub enum BinarySource {
     Given,
 }
 
+impl std::fmt::Display for BinarySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BinarySource::KernelTree => f.write_str("built with the kernel"),
+            BinarySource::Installed { version } => write!(f, "installed {version}"),
+            BinarySource::TargetDir => f.write_str("cargo target dir"),
+            BinarySource::Path => f.write_str("PATH"),
+            BinarySource::Given => f.write_str("given path"),
+        }
+    }
+}
+
 /// A scheduler binary on the host, ready to copy into the guest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocatedBinary {
