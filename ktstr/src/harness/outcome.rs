@@ -118,15 +118,31 @@ fn no_report_reason(seen: &Observed) -> String {
 /// The diagnosis of a scheduler that failed to load, from its diagnostic run's output first (libbpf's
 /// log is on there), else from its own.
 pub(crate) fn load_diagnosis(messages: &[GuestMessage]) -> Option<LoadDiagnosis> {
+    let failure = scheduler_failure(messages)?;
+    failure
+        .diagnostic_output
+        .and_then(diagnose_load_failure)
+        .or_else(|| diagnose_load_failure(failure.output))
+}
+
+/// The guest's report of a scheduler that did not attach.
+pub(crate) struct SchedulerFailure<'a> {
+    pub output: &'a str,
+    pub reason: &'a str,
+    pub diagnostic_output: Option<&'a str>,
+}
+
+pub(crate) fn scheduler_failure(messages: &[GuestMessage]) -> Option<SchedulerFailure<'_>> {
     messages.iter().find_map(|m| match m {
         GuestMessage::SchedulerFailed {
             output,
+            reason,
             diagnostic_output,
-            ..
-        } => diagnostic_output
-            .as_deref()
-            .and_then(diagnose_load_failure)
-            .or_else(|| diagnose_load_failure(output)),
+        } => Some(SchedulerFailure {
+            output,
+            reason,
+            diagnostic_output: diagnostic_output.as_deref(),
+        }),
         _ => None,
     })
 }
@@ -134,10 +150,7 @@ pub(crate) fn load_diagnosis(messages: &[GuestMessage]) -> Option<LoadDiagnosis>
 /// Why the scheduler did not attach: the diagnosed cause, else how it ended and the line of its
 /// output that explains it.
 fn failed_start_reason(messages: &[GuestMessage]) -> Option<String> {
-    let (output, reason) = messages.iter().find_map(|m| match m {
-        GuestMessage::SchedulerFailed { output, reason, .. } => Some((output, reason)),
-        _ => None,
-    })?;
+    let SchedulerFailure { output, reason, .. } = scheduler_failure(messages)?;
     if let Some(diagnosis) = load_diagnosis(messages) {
         let what = match diagnosis.cause {
             LoadCause::BadArguments => "did not start",
@@ -148,7 +161,7 @@ fn failed_start_reason(messages: &[GuestMessage]) -> Option<String> {
     let how = if reason.is_empty() {
         "it did not attach"
     } else {
-        reason.as_str()
+        reason
     };
     let output = strip_ansi(output);
     Some(match explaining_line(&output) {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::outcome::{classify, load_diagnosis, Observed};
+use super::outcome::{classify, load_diagnosis, scheduler_failure, Observed};
 use super::{GuestReport, OutcomeKind, TrialSpec, VmTest};
 use crate::assert::Assert;
 use crate::kernel::{resolve_kernel_flavor, KernelError};
@@ -282,19 +282,13 @@ impl Heard {
     }
 
     fn failed_output(&self) -> Option<String> {
-        self.messages.iter().find_map(|m| match m {
-            GuestMessage::SchedulerFailed { output, .. } => Some(output.clone()),
-            _ => None,
-        })
+        scheduler_failure(&self.messages).map(|f| f.output.to_string())
     }
 
     fn diagnostic_output(&self) -> Option<String> {
-        self.messages.iter().find_map(|m| match m {
-            GuestMessage::SchedulerFailed {
-                diagnostic_output, ..
-            } => diagnostic_output.clone(),
-            _ => None,
-        })
+        scheduler_failure(&self.messages)?
+            .diagnostic_output
+            .map(str::to_string)
     }
 
     fn log_lines(&self) -> Vec<String> {
