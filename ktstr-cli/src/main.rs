@@ -16,7 +16,7 @@ use cli::{Cli, Command};
 fn main() {
     // Inside a VM this binary is PID 1 and runs the canned scenario named on the kernel command line.
     if std::process::id() == 1 {
-        ktstr::guest::run_guest(&run_cmd::catalog_tests());
+        ktstr::harness::run_guest(&run_cmd::catalog_tests());
     }
     let cli = Cli::parse();
     let result = match cli.command {

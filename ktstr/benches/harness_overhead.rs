@@ -59,7 +59,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 fn main() -> anyhow::Result<()> {
     let tests = tests();
     if std::process::id() == 1 {
-        ktstr::guest::run_guest(&tests);
+        ktstr::harness::run_guest(&tests);
     }
     if std::env::args().any(|a| a == "--list") {
         return Ok(());

@@ -47,7 +47,7 @@ fn tests() -> Vec<VmTest> {
 fn main() -> anyhow::Result<()> {
     let tests = tests();
     if std::process::id() == 1 {
-        ktstr::guest::run_guest(&tests);
+        ktstr::harness::run_guest(&tests);
     }
     if std::env::args().any(|a| a == "--list") {
         return Ok(());
@@ -63,7 +63,7 @@ fn main() -> anyhow::Result<()> {
             let stats = outcome
                 .report
                 .as_ref()
-                .and_then(|r| r.result.as_ref())
+                .and_then(|r| r.test.result())
                 .map(|r| &r.stats);
             let (gap, spread) = stats.map_or((0, 0.0), |s| (s.worst_gap_ms, s.worst_spread));
             matched += usize::from(outcome.kind == test.expected());

@@ -16,3 +16,4 @@ pub mod vm;
 pub mod workload;
 
 pub mod prelude;
+pub mod protocol;

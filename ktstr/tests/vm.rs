@@ -15,26 +15,48 @@ fn two_cgroups_with_cpusets(ctx: &Ctx) -> Result<AssertResult> {
     )
 }
 
-/// Set, read back and clear a cpuset through the real cgroup v2 manager, then inherit through nesting.
+/// The kernel's `cpuset.cpus.effective` of a trial cgroup, read directly rather than through ktstr.
+fn effective_cpuset(name: &str) -> Result<CpuSet> {
+    let path = format!("/sys/fs/cgroup/ktstr/{name}/cpuset.cpus.effective");
+    let text = std::fs::read_to_string(&path)?;
+    Ok(text.trim().parse()?)
+}
+
+/// Set, read back and clear a cpuset through the real cgroup v2 manager; the nested cgroup, which sets
+/// none of its own, inherits the outer one's as its effective cpuset.
 fn cpuset_read_back(ctx: &Ctx) -> Result<AssertResult> {
     let cpus = CpuSet::from_iter(ctx.topo.usable_cpus().iter().take(1));
     ctx.cgroups.create_cgroup("outer/inner")?;
     ctx.cgroups.set_cpuset("outer", &cpus)?;
     let read = ctx.cgroups.cpuset("outer")?;
+    let inherited = effective_cpuset("outer/inner")?;
     ctx.cgroups.clear_cpuset("outer")?;
     let cleared = ctx.cgroups.cpuset("outer")?;
+    let widened = effective_cpuset("outer/inner")?;
     ctx.cgroups.remove_cgroup("outer")?;
     let mut result = AssertResult::pass();
-    if read != cpus {
-        result = result.merge(AssertResult::fail_msg(format!(
-            "cpuset read back {read}, wrote {cpus}"
-        )));
-    }
-    if !cleared.is_empty() {
-        result = result.merge(AssertResult::fail_msg(format!(
-            "cleared cpuset reads {cleared}"
-        )));
-    }
+    let mut expect = |ok: bool, what: String| {
+        if !ok {
+            result = std::mem::replace(&mut result, AssertResult::pass())
+                .merge(AssertResult::fail_msg(what));
+        }
+    };
+    expect(
+        read == cpus,
+        format!("cpuset read back {read}, wrote {cpus}"),
+    );
+    expect(
+        inherited == cpus,
+        format!("outer/inner's effective cpuset is {inherited}, not the outer {cpus}"),
+    );
+    expect(
+        cleared.is_empty(),
+        format!("cleared cpuset reads {cleared}"),
+    );
+    expect(
+        widened == ctx.topo.usable_cpus(),
+        format!("after clearing, outer/inner's effective cpuset is {widened}, not every CPU"),
+    );
     Ok(result.merge(two_cgroups_with_cpusets(ctx)?))
 }
 
@@ -45,6 +67,18 @@ fn cross_cgroup_affinity_stays_confined(ctx: &Ctx) -> Result<AssertResult> {
     execute_defs(ctx, vec![def])
 }
 
+/// Two cgroups swap their disjoint cpusets and hold them: isolation is judged against the swapped sets.
+fn swapped_cpusets_isolate(ctx: &Ctx) -> Result<AssertResult> {
+    let backdrop = Backdrop::with_cgroups([
+        CgroupDef::named("a").with_cpuset(CpusetSpec::disjoint(0, 2)),
+        CgroupDef::named("b").with_cpuset(CpusetSpec::disjoint(1, 2)),
+    ]);
+    let steps = vec![Step::new(vec![Op::swap_cpusets("a", "b")], HoldSpec::FULL)];
+    execute_scenario(ctx, &backdrop, steps)
+}
+
+/// Swap, then clear one cpuset and move the other cgroup's tasks into it: every worker survives the moves
+/// and keeps running (no cpuset is left to isolate against, so isolation is not asserted here).
 fn swap_clear_and_move(ctx: &Ctx) -> Result<AssertResult> {
     let backdrop = Backdrop::with_cgroups([
         CgroupDef::named("a").with_cpuset(CpusetSpec::disjoint(0, 2)),
@@ -84,6 +118,32 @@ fn whole_catalog(ctx: &Ctx) -> Result<AssertResult> {
         verdict = verdict.merge(result);
     }
     Ok(verdict)
+}
+
+/// One cpuset of three CPUs: two workers pinned to its first CPU, one to its second, the third idles.
+fn stacked_beside_an_idle_cpu(ctx: &Ctx) -> Result<AssertResult> {
+    let on = |cpu: usize, workers: usize| {
+        Work::new(WorkType::SpinWait)
+            .workers(workers)
+            .affinity(AffinityIntent::exact([cpu]))
+    };
+    let def = CgroupDef::named("stacked")
+        .with_cpuset(CpusetSpec::exact([0, 1, 2]))
+        .push_work(on(0, 2))
+        .push_work(on(1, 1));
+    execute_defs(ctx, vec![def])
+}
+
+/// Allocates and touches memory until the kernel's OOM killer ends it.
+fn exhausts_memory(_ctx: &Ctx) -> Result<AssertResult> {
+    let mut hoard: Vec<Vec<u8>> = Vec::new();
+    loop {
+        hoard.push(vec![0x5a; 16 << 20]);
+    }
+}
+
+fn aborts(_ctx: &Ctx) -> Result<AssertResult> {
+    std::process::abort();
 }
 
 fn panics(_ctx: &Ctx) -> Result<AssertResult> {
@@ -189,9 +249,11 @@ fn main() {
         )
         .topology(topo("1n2l2c1t"))
         .assert(isolated),
-        VmTest::new("guest_swap_clear_move", swap_clear_and_move)
+        VmTest::new("guest_swapped_cpusets_isolate", swapped_cpusets_isolate)
             .topology(topo("1n2l2c1t"))
             .assert(isolated),
+        VmTest::new("guest_swap_clear_move_keeps_running", swap_clear_and_move)
+            .topology(topo("1n2l2c1t")),
         VmTest::new("eevdf_whole_catalog", whole_catalog)
             .topology(topo("1n2l2c1t"))
             .duration(Duration::from_secs(1))
@@ -211,7 +273,22 @@ fn main() {
         VmTest::new("tp_fifo_hog_starves", fifo_hog_starves_a_normal_worker)
             .push_sysctl("kernel/sched_rt_runtime_us", "-1")
             .duration(Duration::from_secs(5))
-            .expect(OutcomeKind::ChecksFailed),
+            .expect(OutcomeKind::ChecksFailed)
+            .expect_detail(DetailKind::Starved),
+        VmTest::new(
+            "tp_stacked_beside_idle_cpu_is_unfair",
+            stacked_beside_an_idle_cpu,
+        )
+        .topology(topo("1n2l2c1t"))
+        .expect(OutcomeKind::ChecksFailed)
+        .expect_detail(DetailKind::Unfair),
+        VmTest::new("tp_test_exhausts_memory", exhausts_memory)
+            .memory_mb(512)
+            .expect(OutcomeKind::TestKilled)
+            .expect_reason("killed by the OOM killer"),
+        VmTest::new("tp_test_aborts", aborts)
+            .expect(OutcomeKind::TestKilled)
+            .expect_reason("SIGABRT"),
         VmTest::new("tp_scheduler_exits_at_once", two_cgroups_with_cpusets)
             .scheduler(in_tree("scx_qmap", &["-Z"]))
             .expect(OutcomeKind::SchedulerFailedToStart)
@@ -220,12 +297,16 @@ fn main() {
             .scheduler(bad_flag)
             .expect(OutcomeKind::SchedulerFailedToStart)
             .expect_reason("rejected its arguments: error: unexpected argument '--no-such-flag'"),
-        VmTest::new("tp_test_panics", panics).expect(OutcomeKind::TestPanicked),
+        VmTest::new("tp_test_panics", panics)
+            .expect(OutcomeKind::TestPanicked)
+            .expect_reason("deliberate panic in the test function"),
         VmTest::new("tp_guest_kernel_panic", crashes_the_kernel)
-            .expect(OutcomeKind::GuestKernelPanic),
+            .expect(OutcomeKind::GuestKernelPanic)
+            .expect_reason("sysrq triggered crash"),
         VmTest::new("tp_test_never_returns", never_returns)
             .timeout(Duration::from_secs(5))
-            .expect(OutcomeKind::TimedOut),
+            .expect(OutcomeKind::TimedOut)
+            .expect_reason("no report before the deadline"),
     ];
     tests.extend(real_scheduler_tests());
     ktstr::harness::main(tests);

@@ -1,6 +1,6 @@
 //! `Assert::assert_cgroup`: runs the enabled checks over one cgroup's reports.
 
-use super::checks::{benchmark, fairness, isolation, liveness, throughput};
+use super::checks::{benchmark, fairness, isolation, liveness, throughput, Judgement};
 use super::measure::{cgroup_stats, cpu_count};
 use super::{Assert, AssertDetail, AssertResult, DetailKind, ScenarioStats};
 use crate::topology::CpuSet;
@@ -30,50 +30,75 @@ impl Assert {
             result.push_failure(AssertDetail::new(DetailKind::Other, e.to_string()));
             return result;
         }
-        for detail in self.failures(reports, cpuset, num_cpus) {
+        for detail in liveness::worker_deaths(reports) {
             result.push_failure(detail);
+        }
+        for (check, judgement) in self.judgements(reports, cpuset, num_cpus) {
+            for detail in judgement.failures {
+                result.push_failure(detail);
+            }
+            if let Some(reason) = judgement.not_judged {
+                result.push_not_judged(check, reason);
+            }
         }
         result
     }
 
-    fn failures(
+    /// Every enabled check's judgement, named as a person names the check.
+    fn judgements(
         &self,
         reports: &[WorkerReport],
         cpuset: Option<&CpuSet>,
         num_cpus: usize,
-    ) -> Vec<AssertDetail> {
-        let mut out = liveness::worker_deaths(reports);
-        if self.not_starved == Some(true) {
-            out.extend(liveness::starvation(reports));
+    ) -> Vec<(&'static str, Judgement)> {
+        let mut out = Vec::new();
+        let starvation = self.not_starved == Some(true);
+        if starvation {
+            out.push(("starvation", liveness::starvation(reports).into()));
         }
         if let (Some(true), Some(set)) = (self.isolation, cpuset) {
-            out.extend(isolation::isolation(reports, set));
+            out.push(("isolation", isolation::isolation(reports, set).into()));
         }
-        if self.not_starved == Some(true) {
-            out.extend(liveness::scheduling_gap(reports, self.gap_limit()));
-            out.extend(fairness::fairness_spread(
-                reports,
-                num_cpus,
-                self.spread_limit(),
+        if starvation {
+            out.push((
+                "scheduling gap",
+                liveness::scheduling_gap(reports, self.gap_limit()),
+            ));
+            out.push((
+                "fairness spread",
+                fairness::fairness_spread(reports, num_cpus, self.spread_limit()),
             ));
         }
         if let Some(max) = self.max_throughput_cv {
-            out.extend(throughput::throughput_cv(reports, max));
+            out.push(("throughput cv", throughput::throughput_cv(reports, max)));
         }
         if let Some(min) = self.min_work_rate {
-            out.extend(throughput::min_work_rate(reports, min));
+            out.push(("work rate", throughput::min_work_rate(reports, min).into()));
         }
         if let Some(max) = self.max_p99_wake_latency_ns {
-            out.extend(benchmark::p99_wake_latency(reports, max));
+            out.push((
+                "p99 wake latency",
+                benchmark::p99_wake_latency(reports, max),
+            ));
         }
         if let Some(max) = self.max_wake_latency_cv {
-            out.extend(benchmark::wake_latency_cv(reports, max));
+            out.push(("wake latency cv", benchmark::wake_latency_cv(reports, max)));
         }
         if let Some(min) = self.min_iteration_rate {
-            out.extend(benchmark::min_iteration_rate(reports, min));
+            out.push((
+                "iteration rate",
+                benchmark::min_iteration_rate(reports, min).into(),
+            ));
         }
         if let Some(max) = self.max_migration_ratio {
-            out.extend(benchmark::migration_ratio(reports, max));
+            out.push(("migration ratio", benchmark::migration_ratio(reports, max)));
+        }
+        if liveness::live(reports).next().is_none() {
+            for (_, judgement) in &mut out {
+                if judgement.failures.is_empty() && judgement.not_judged.is_none() {
+                    *judgement = Judgement::not_judged("no worker sent a report");
+                }
+            }
         }
         out
     }

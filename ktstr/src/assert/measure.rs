@@ -1,7 +1,7 @@
 //! Summarizes one cgroup's worker reports into `CgroupStats`.
 
 use super::checks::benchmark::{migration_totals, pooled_latencies};
-use super::checks::fairness::{min_max, off_cpu_pcts};
+use super::checks::fairness::{comparable, min_max, off_cpu_pcts, spread_lower_bound};
 use super::checks::liveness::live;
 use super::math::{cv, mean, nearest_rank};
 use super::CgroupStats;
@@ -22,6 +22,7 @@ pub(crate) fn cpu_count(reports: &[WorkerReport], cpuset: Option<&CpuSet>) -> us
 /// Statistics of the live workers; `num_workers` counts dead ones too.
 pub(crate) fn cgroup_stats(reports: &[WorkerReport], num_cpus: usize) -> CgroupStats {
     let pcts = off_cpu_pcts(reports);
+    let (shares, _) = comparable(reports);
     let (min_off, max_off) = min_max(&pcts).unwrap_or((0.0, 0.0));
     let gap = live(reports).max_by_key(|r| r.max_gap_ms);
     let (total_migrations, total_iterations) = migration_totals(reports);
@@ -39,6 +40,11 @@ pub(crate) fn cgroup_stats(reports: &[WorkerReport], num_cpus: usize) -> CgroupS
         min_off_cpu_pct: min_off,
         max_off_cpu_pct: max_off,
         spread: max_off - min_off,
+        spread_lower_bound: spread_lower_bound(&shares).unwrap_or(0.0),
+        min_timeslices: live(reports)
+            .map(|r| r.schedstat_run_count)
+            .min()
+            .unwrap_or(0),
         max_gap_ms: gap.map_or(0, |r| r.max_gap_ms),
         max_gap_cpu: gap.map_or(0, |r| r.max_gap_cpu),
         total_migrations,

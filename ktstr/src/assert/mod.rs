@@ -18,5 +18,5 @@ pub use config::{
 };
 pub use error::AssertError;
 pub use render::ReportHeader;
-pub use result::{AssertDetail, AssertResult, DetailKind};
+pub use result::{AssertDetail, AssertResult, DetailKind, NotJudged};
 pub use stats::{CgroupStats, ScenarioStats};

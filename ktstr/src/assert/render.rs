@@ -50,6 +50,13 @@ impl AssertResult {
         for message in shown {
             out += &format!("  {message}\n");
         }
+        for n in &self.not_judged {
+            let cgroup = match n.cgroup.as_str() {
+                "" => String::new(),
+                name => format!(" ({name})"),
+            };
+            out += &format!("  not judged: {}{cgroup}: {}\n", n.check, n.reason);
+        }
         if !self.stats.cgroups.is_empty() {
             out += "\n";
             render_stats(&mut out, &self.stats);
@@ -167,6 +174,20 @@ mod tests {
             ..ReportHeader::default()
         });
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn checks_with_nothing_to_judge_are_listed() {
+        let mut r = cgroup("cg_0", 0.0, 10, 5);
+        r.push_not_judged("fairness spread", "one worker: nothing to compare");
+        let r = r.with_cgroup_name("cg_0");
+        let text = r.format_human(&header(None));
+        assert!(
+            text.contains(
+                "passed\n  not judged: fairness spread (cg_0): one worker: nothing to compare\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -37,6 +37,16 @@ impl AssertDetail {
     }
 }
 
+/// A check that could not judge what it was given, and why (too few workers, no samples, too short-lived).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotJudged {
+    /// The check, as a person names it: `fairness spread`, `p99 wake latency`, ...
+    pub check: String,
+    /// The cgroup it was asked about; empty until labelled with `AssertResult::with_cgroup_name`.
+    pub cgroup: String,
+    pub reason: String,
+}
+
 /// The verdict of one or more checks; `merge` combines verdicts of cgroups or steps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssertResult {
@@ -44,6 +54,9 @@ pub struct AssertResult {
     /// Nothing was judged; `passed` is true and a `Skip` detail says why.
     pub skipped: bool,
     pub details: Vec<AssertDetail>,
+    /// Enabled checks that had nothing meaningful to judge; they neither pass nor fail the verdict.
+    #[serde(default)]
+    pub not_judged: Vec<NotJudged>,
     pub stats: ScenarioStats,
 }
 
@@ -53,6 +66,7 @@ impl AssertResult {
             passed: true,
             skipped: false,
             details: Vec::new(),
+            not_judged: Vec::new(),
             stats: ScenarioStats::default(),
         }
     }
@@ -62,6 +76,7 @@ impl AssertResult {
             passed: true,
             skipped: true,
             details: vec![AssertDetail::new(DetailKind::Skip, reason)],
+            not_judged: Vec::new(),
             stats: ScenarioStats::default(),
         }
     }
@@ -71,6 +86,7 @@ impl AssertResult {
             passed: false,
             skipped: false,
             details: vec![detail],
+            not_judged: Vec::new(),
             stats: ScenarioStats::default(),
         }
     }
@@ -89,6 +105,7 @@ impl AssertResult {
         self.passed &= other.passed;
         self.skipped &= other.skipped;
         self.details.extend(other.details);
+        self.not_judged.extend(other.not_judged);
         self.stats = self.stats.merge(other.stats);
         self
     }
@@ -99,7 +116,16 @@ impl AssertResult {
         self.details.push(detail);
     }
 
-    /// Names every cgroup in the stats; meant for the result of one `Assert::assert_cgroup` call.
+    /// Records that `check` had nothing meaningful to judge.
+    pub(crate) fn push_not_judged(&mut self, check: &str, reason: impl Into<String>) {
+        self.not_judged.push(NotJudged {
+            check: check.to_string(),
+            cgroup: String::new(),
+            reason: reason.into(),
+        });
+    }
+
+    /// Names every cgroup in the stats and the not-judged notes; meant for the result of one `Assert::assert_cgroup` call.
     ///
     /// ```
     /// use ktstr::assert::Assert;
@@ -110,6 +136,9 @@ impl AssertResult {
         let name = name.into();
         for cg in &mut self.stats.cgroups {
             cg.name.clone_from(&name);
+        }
+        for n in &mut self.not_judged {
+            n.cgroup.clone_from(&name);
         }
         self
     }

@@ -15,6 +15,12 @@ pub struct CgroupStats {
     pub max_off_cpu_pct: f64,
     /// `max_off_cpu_pct - min_off_cpu_pct`, in percentage points.
     pub spread: f64,
+    /// The spread the fairness check judged: the widest pair's difference less its timeslice noise.
+    #[serde(default)]
+    pub spread_lower_bound: f64,
+    /// The fewest timeslices a live worker ran (schedstats); 0 when not measured.
+    #[serde(default)]
+    pub min_timeslices: u64,
     pub max_gap_ms: u64,
     pub max_gap_cpu: usize,
     pub total_migrations: u64,

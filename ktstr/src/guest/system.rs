@@ -60,3 +60,21 @@ pub(crate) fn power_off() -> ! {
         std::thread::sleep(std::time::Duration::from_secs(60));
     }
 }
+
+/// Pids whose parent is PID 1, read from /proc.
+pub(crate) fn children_of_init() -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1));
+            ppid == Some("1")
+        })
+        .collect()
+}

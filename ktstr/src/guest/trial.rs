@@ -1,53 +1,55 @@
-//! The guest role: run the trial named on the kernel command line and report over the channel.
+//! PID 1's trial: read the `TrialSpec`, check the topology, start the scheduler, run the test in a child
+//! process, watch for sched_ext's verdict, and report over the channel.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::system;
+use super::link::Link;
+use super::{kmsg_stream, system, test_process};
 use crate::assert::AssertResult;
 use crate::cgroup::{CgroupManager, Controllers};
-use crate::harness::{GuestReport, TrialSpec, VmTest};
+use crate::protocol::{GuestMessage, GuestReport, SchedExtSeen, TopologySeen, TrialSpec};
 use crate::scenario::Ctx;
 use crate::sched::{
     self, KmsgRecord, LaunchOptions, RunningScheduler, ScxState, ScxSysfs, KMSG_PATH,
 };
 use crate::topology::TestTopology;
-use crate::vm::{GuestChannel, GuestMessage, KernelCmdline};
+use crate::vm::{GuestChannel, KernelCmdline};
+
+/// A test function as the guest runs it: the same signature as a scenario.
+pub type GuestTestFn = fn(&Ctx) -> anyhow::Result<AssertResult>;
 
 /// The cgroup every trial's cgroups live under.
 const CGROUP_PARENT: &str = "/sys/fs/cgroup/ktstr";
 
-/// PID 1's whole life: mount, run the trial, report, power off.
-pub fn run_guest(tests: &[VmTest]) -> ! {
+/// PID 1's whole life: mount, stream the kernel log, run the trial, report, power off. `find` maps the
+/// test name on the kernel command line to its function.
+pub fn run_guest(find: &dyn Fn(&str) -> Option<GuestTestFn>) -> ! {
     let mount_failures = system::mount_all();
-    let mut channel = match GuestChannel::open() {
-        Ok(channel) => channel,
+    let link = match GuestChannel::open() {
+        Ok(channel) => Link::new(channel),
         Err(e) => {
             eprintln!("ktstr guest: no channel to the host: {e}");
             system::power_off();
         }
     };
-    let mut send = |message: GuestMessage| {
-        if let Err(e) = channel.send(&message) {
-            eprintln!("ktstr guest: sending to the host: {e}");
-        }
-    };
-    send(GuestMessage::Started);
+    link.send(GuestMessage::Started);
+    kmsg_stream::start(link.clone());
     for line in mount_failures {
-        send(GuestMessage::Log { line });
+        link.send(GuestMessage::Log { line });
     }
-    let report = match read_trial().and_then(|spec| find(tests, &spec).map(|test| (spec, test))) {
-        Ok((spec, test)) => run_trial(&spec, test, &mut send),
-        Err(error) => GuestReport {
-            error: Some(error),
-            ..GuestReport::default()
-        },
+    let report = match read_trial().and_then(|spec| {
+        let func = find(&spec.test)
+            .ok_or_else(|| format!("this binary has no test named {:?}", spec.test))?;
+        Ok((spec, func))
+    }) {
+        Ok((spec, func)) => run_trial(&spec, func, &link),
+        Err(error) => GuestReport::setup_failed(error),
     };
-    let payload = serde_json::to_value(&report)
-        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
-    send(GuestMessage::Report { payload });
-    send(GuestMessage::Finished { exit_code: 0 });
+    link.send(GuestMessage::Report {
+        report: Box::new(report),
+    });
+    link.send(GuestMessage::Finished { exit_code: 0 });
     system::power_off();
 }
 
@@ -58,42 +60,50 @@ fn read_trial() -> Result<TrialSpec, String> {
         .map_err(|e| format!("the kernel command line holds no valid trial: {e}"))
 }
 
-fn find<'t>(tests: &'t [VmTest], spec: &TrialSpec) -> Result<&'t VmTest, String> {
-    tests
-        .iter()
-        .find(|t| t.name == spec.test)
-        .ok_or_else(|| format!("this binary has no test named {:?}", spec.test))
-}
-
-fn run_trial(spec: &TrialSpec, test: &VmTest, send: &mut impl FnMut(GuestMessage)) -> GuestReport {
-    let mut report = GuestReport::default();
+/// What the guest's sysfs shows against what the trial asked for.
+fn see_topology(spec: &TrialSpec) -> (TopologySeen, Option<TestTopology>) {
     let topo = match TestTopology::from_sysfs() {
         Ok(topo) => topo,
         Err(e) => {
-            report.topology_seen = format!("unreadable: {e}");
-            return report;
+            let reason = e.to_string();
+            return (TopologySeen::Unreadable { reason }, None);
         }
     };
-    report.topology_seen = match topo.shape() {
-        Ok(shape) => shape.to_string(),
-        Err(e) => format!("non-uniform: {e}"),
-    };
-    if report.topology_seen != spec.topology.to_string() {
-        return report;
+    match topo.shape() {
+        Ok(shape) if shape == spec.topology => (TopologySeen::Matched, Some(topo)),
+        Ok(shape) => {
+            let shape = shape.to_string();
+            (TopologySeen::Mismatched { shape }, None)
+        }
+        Err(e) => {
+            let reason = format!("non-uniform: {e}");
+            (TopologySeen::Unreadable { reason }, None)
+        }
     }
+}
+
+fn run_trial(spec: &TrialSpec, func: GuestTestFn, link: &Link) -> GuestReport {
+    let (topology, topo) = see_topology(spec);
+    let mut report = GuestReport {
+        topology,
+        ..GuestReport::default()
+    };
+    let Some(topo) = topo else {
+        return report;
+    };
     let setup = std::iter::once(("kernel/sched_schedstats".to_string(), "1".to_string()))
         .chain(spec.sysctls.iter().cloned())
         .try_for_each(|(key, value)| system::sysctl(&key, &value));
     if let Err(e) = setup {
-        report.error = Some(e);
+        report.setup_error = Some(e);
         return report;
     }
     let cgroups = CgroupManager::new(CGROUP_PARENT);
     if let Err(e) = cgroups.setup(Controllers::CPUSET_AND_CPU) {
-        report.error = Some(format!("setting up {CGROUP_PARENT}: {e}"));
+        report.setup_error = Some(format!("setting up {CGROUP_PARENT}: {e}"));
         return report;
     }
-    let scheduler = match start_scheduler(spec, send, &mut report) {
+    let scheduler = match start_scheduler(spec, link, &mut report) {
         Ok(scheduler) => scheduler,
         Err(()) => return report,
     };
@@ -104,11 +114,11 @@ fn run_trial(spec: &TrialSpec, test: &VmTest, send: &mut impl FnMut(GuestMessage
         .settle(Duration::from_millis(spec.settle_ms))
         .assert(spec.assert)
         .build();
-    let outcome = catch_unwind(AssertUnwindSafe(|| (test.func)(&ctx)));
-    record_outcome(&mut report, outcome);
+    report.test = test_process::run_test(func, &ctx);
+    reap_orphans(scheduler.as_ref().map(|s| s.pid()));
     finish_scheduler(scheduler, &mut report);
     if let Err(e) = cgroups.cleanup_all() {
-        send(GuestMessage::Log {
+        link.send(GuestMessage::Log {
             line: format!("removing {CGROUP_PARENT}: {e}"),
         });
     }
@@ -117,7 +127,7 @@ fn run_trial(spec: &TrialSpec, test: &VmTest, send: &mut impl FnMut(GuestMessage
 
 fn start_scheduler(
     spec: &TrialSpec,
-    send: &mut impl FnMut(GuestMessage),
+    link: &Link,
     report: &mut GuestReport,
 ) -> Result<Option<RunningScheduler>, ()> {
     if spec.scheduler.guest_binary.is_none() {
@@ -130,19 +140,19 @@ fn start_scheduler(
     };
     match sched::launch(&spec.scheduler, &options) {
         Ok(running) => {
-            send(GuestMessage::SchedulerReady {
+            link.send(GuestMessage::SchedulerReady {
                 pid: running.pid(),
                 ops_name: running.ops_name().to_string(),
             });
             Ok(Some(running))
         }
         Err(failure) => {
-            send(GuestMessage::SchedulerFailed {
+            link.send(GuestMessage::SchedulerFailed {
                 output: failure.output.clone(),
                 reason: failure.reason.to_string(),
                 diagnostic_output: diagnostic_run(&spec.scheduler, &options),
             });
-            report.error = Some(format!("the scheduler failed to start: {failure}"));
+            report.setup_error = Some(format!("the scheduler failed to start: {failure}"));
             report.scheduler_output_tail = failure.output;
             report.kmsg_tail = kmsg_text(failure.kmsg_tail.unwrap_or_default());
             Err(())
@@ -176,21 +186,30 @@ fn diagnostic_run(spec: &sched::SchedulerSpec, options: &LaunchOptions) -> Optio
     }
 }
 
-fn record_outcome(
-    report: &mut GuestReport,
-    outcome: std::thread::Result<anyhow::Result<AssertResult>>,
-) {
-    match outcome {
-        Ok(Ok(result)) => report.result = Some(result),
-        Ok(Err(error)) => report.error = Some(format!("{error:#}")),
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic with a non-string payload".to_string());
-            report.panic = Some(message);
+/// How long PID 1 waits for the test's orphaned workers to die before reaping what it can.
+const ORPHAN_GRACE: Duration = Duration::from_secs(2);
+
+/// Kills whatever the test process left in the trial's cgroups (a killed test leaves its workers behind)
+/// and reaps PID 1's children other than the scheduler.
+fn reap_orphans(scheduler: Option<u32>) {
+    let _ = std::fs::write(Path::new(CGROUP_PARENT).join("cgroup.kill"), "1");
+    let until = Instant::now() + ORPHAN_GRACE;
+    loop {
+        let children = system::children_of_init()
+            .into_iter()
+            .filter(|pid| Some(*pid) != scheduler);
+        let mut left = 0;
+        for pid in children {
+            // SAFETY: a non-blocking wait for one of our own children.
+            let reaped = unsafe { libc::waitpid(pid as i32, std::ptr::null_mut(), libc::WNOHANG) };
+            if reaped == 0 {
+                left += 1;
+            }
         }
+        if left == 0 || Instant::now() >= until {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -206,17 +225,10 @@ fn kmsg_text(records: Vec<KmsgRecord>) -> Vec<String> {
 /// Schedulers can only shorten the 30 s default watchdog; scx_qmap's is 5 s.
 const EJECTION_GRACE: Duration = Duration::from_secs(8);
 
-/// True when the test function did not pass.
-fn failed(report: &GuestReport) -> bool {
-    report.panic.is_some()
-        || report.error.is_some()
-        || report.result.as_ref().is_some_and(|r| !r.passed)
-}
-
 /// Waits up to `EJECTION_GRACE` for the scheduler to exit or sched_ext to stop running it.
 fn await_ejection(running: &mut RunningScheduler) {
-    let until = std::time::Instant::now() + EJECTION_GRACE;
-    while std::time::Instant::now() < until && running.alive() {
+    let until = Instant::now() + EJECTION_GRACE;
+    while Instant::now() < until && running.alive() {
         if !matches!(ScxSysfs::default().state(), Ok(ScxState::Enabled)) {
             return;
         }
@@ -225,13 +237,15 @@ fn await_ejection(running: &mut RunningScheduler) {
 }
 
 fn finish_scheduler(mut scheduler: Option<RunningScheduler>, report: &mut GuestReport) {
-    if let Some(running) = scheduler.as_mut().filter(|_| failed(report)) {
+    if let Some(running) = scheduler.as_mut().filter(|_| report.test.failed()) {
         await_ejection(running);
     }
     let kmsg = kmsg_text(sched::read_kmsg(Path::new(KMSG_PATH), 1000).unwrap_or_default());
-    report.sched_ext_state = match ScxSysfs::default().state() {
-        Ok(state) => format!("{state:?}"),
-        Err(e) => format!("unreadable: {e}"),
+    report.sched_ext = match ScxSysfs::default().state() {
+        Ok(state) => SchedExtSeen::State { state },
+        Err(e) => SchedExtSeen::Unreadable {
+            reason: e.to_string(),
+        },
     };
     if let Some(mut running) = scheduler {
         report.scheduler_alive = running.alive();

@@ -9,7 +9,7 @@ use super::{run_vm_test, VmTest};
 /// selected test in its own VM, listed and filtered like `cargo test`. Never returns.
 pub fn main(tests: Vec<VmTest>) -> ! {
     if std::process::id() == 1 {
-        crate::guest::run_guest(&tests);
+        run_guest(&tests);
     }
     crate::vm::TrialDir::sweep_orphans(&std::env::temp_dir());
     let mut args = Arguments::from_args();
@@ -28,6 +28,11 @@ pub fn main(tests: Vec<VmTest>) -> ! {
     conclusion.exit()
 }
 
+/// The guest role over `tests`: PID 1 runs the one the kernel command line names. Never returns.
+pub fn run_guest(tests: &[VmTest]) -> ! {
+    crate::guest::run_guest(&|name| tests.iter().find(|t| t.name == name).map(|t| t.func))
+}
+
 fn judge(test: &VmTest) -> Result<(), Failed> {
     let outcome = run_vm_test(test).map_err(|e| Failed::from(format!("could not run: {e}")))?;
     let text = render(&outcome, test.expect);
@@ -36,12 +41,12 @@ fn judge(test: &VmTest) -> Result<(), Failed> {
         Ok(path) => println!("run record: {}", path.display()),
         Err(e) => println!("run record not written: {e}"),
     }
-    if test.accepts(outcome.kind, &outcome.reason) {
+    if test.accepts(outcome.kind, &outcome.reason, &outcome.detail_kinds()) {
         Ok(())
     } else if outcome.kind == test.expect {
-        let want = test.expect_reason.as_deref().unwrap_or_default();
         Err(Failed::from(format!(
-            "{text}\nthe outcome class is as expected, but its reason lacks {want:?}"
+            "{text}\nthe outcome class is as expected, but the verdict lacks {}",
+            test.expectation()
         )))
     } else {
         Err(Failed::from(text))

@@ -1,14 +1,13 @@
-//! Test declarations and the harness: `VmTest`, the host runner, outcome classification, verdicts, `main`.
+//! Test declarations and the host side of a trial: `VmTest`, prepare → boot and listen → classify,
+//! verdicts, and the test binary's `main`.
 
 mod main;
 mod outcome;
 mod runner;
-mod trial;
 mod verdict;
 mod vm_test;
 
-pub use main::main;
+pub use main::{main, run_guest};
 pub use runner::{run_vm_test, HarnessError, TrialOutcome};
-pub use trial::{GuestReport, TrialSpec};
 pub use verdict::{render, runs_dir, write_record};
 pub use vm_test::{OutcomeKind, TestFn, VmTest};

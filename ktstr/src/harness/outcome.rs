@@ -1,9 +1,9 @@
 //! Classifying a finished trial from what the guest sent, whether the deadline hit, and the console.
 
-use super::{GuestReport, OutcomeKind};
+use super::OutcomeKind;
 use crate::assert::DetailKind;
+use crate::protocol::{GuestMessage, GuestReport, TestEnd, TopologySeen};
 use crate::sched::{diagnose_load_failure, strip_ansi, LoadCause, LoadDiagnosis, ScxLogEvent};
-use crate::vm::GuestMessage;
 
 /// What the host observed of one trial.
 pub(crate) struct Observed<'a> {
@@ -13,22 +13,40 @@ pub(crate) struct Observed<'a> {
     pub report: Option<&'a GuestReport>,
     pub timed_out: bool,
     pub console: &'a str,
+    /// Kernel log records the guest streamed while it ran.
+    pub kmsg: &'a [String],
     /// QEMU's exit status; `None` when it was killed at the deadline.
     pub qemu_status: Option<std::process::ExitStatus>,
     pub qemu_stderr: &'a str,
 }
 
-/// The outcome class and a one-line reason.
+/// The outcome class and a one-line reason: the first cause the evidence shows, then its symptoms. The
+/// kernel's own evidence (a panic, sched_ext ejecting the scheduler) outranks what the guest reported.
 pub(crate) fn classify(seen: &Observed) -> (OutcomeKind, String) {
-    if let Some(line) = seen
-        .console
-        .lines()
-        .find(|l| l.contains("Kernel panic - not syncing"))
-    {
+    let kernel_log = || {
+        seen.console
+            .lines()
+            .chain(seen.kmsg.iter().map(String::as_str))
+    };
+    if let Some(line) = kernel_log().find(|l| l.contains("Kernel panic - not syncing")) {
         return (OutcomeKind::GuestKernelPanic, line.trim().to_string());
     }
     if let Some(reason) = failed_start_reason(seen.messages) {
         return (OutcomeKind::SchedulerFailedToStart, reason);
+    }
+    if let Some(report) = seen.report {
+        if let Some(outcome) = before_the_test(seen, report) {
+            return outcome;
+        }
+    }
+    if let Some(ejection) = ejection(kernel_log()).filter(|_| !seen.eevdf) {
+        let symptom = match seen.report {
+            Some(report) => first_symptom(report),
+            None if seen.timed_out => Some("no report before the deadline".to_string()),
+            None => Some("the guest ended without a report".to_string()),
+        };
+        let then = symptom.map(|s| format!("; then: {s}")).unwrap_or_default();
+        return (OutcomeKind::SchedulerDied, format!("{ejection}{then}"));
     }
     match seen.report {
         Some(report) => classify_report(seen, report),
@@ -37,12 +55,34 @@ pub(crate) fn classify(seen: &Observed) -> (OutcomeKind, String) {
     }
 }
 
-/// sched_ext's own record of ejecting a scheduler, from the console, with the kernel's exit message when it
+/// A trial that failed before its test ran: the guest could not read the trial or set itself up, or the
+/// topology it saw is not the one requested.
+fn before_the_test(seen: &Observed, report: &GuestReport) -> Option<(OutcomeKind, String)> {
+    let requested = seen.requested_topology;
+    match &report.topology {
+        TopologySeen::Mismatched { shape } => Some((
+            OutcomeKind::TopologyMismatch,
+            format!("requested topology {requested} but the guest saw {shape}"),
+        )),
+        TopologySeen::Unreadable { reason } => Some((
+            OutcomeKind::TopologyMismatch,
+            format!(
+                "requested topology {requested} but the guest could not read its own: {reason}"
+            ),
+        )),
+        TopologySeen::NotChecked | TopologySeen::Matched => report
+            .setup_error
+            .clone()
+            .map(|error| (OutcomeKind::TestError, error)),
+    }
+}
+
+/// sched_ext's own record of ejecting a scheduler, from the kernel log (console or streamed), with the kernel's exit message when it
 /// gave one. This is the cause even when the guest saw only a symptom first (a cgroup write that timed out,
 /// a starved worker) and reported that. Stopping the scheduler at the end of a trial ("unregistered from
 /// user space") is not an ejection.
-fn console_ejection(console: &str) -> Option<String> {
-    let mut events = console.lines().filter_map(ScxLogEvent::parse);
+fn ejection<'a>(log: impl Iterator<Item = &'a str>) -> Option<String> {
+    let mut events = log.filter_map(ScxLogEvent::parse);
     let (scheduler, reason) = events.by_ref().find_map(|event| match event {
         ScxLogEvent::Disabled { scheduler, reason } if reason != "unregistered from user space" => {
             Some((scheduler, reason))
@@ -64,19 +104,32 @@ fn console_ejection(console: &str) -> Option<String> {
 
 /// What the test saw go wrong, to list under the cause.
 fn first_symptom(report: &GuestReport) -> Option<String> {
-    report
-        .error
-        .clone()
-        .or_else(|| {
-            report
-                .panic
-                .clone()
-                .map(|p| format!("the test function panicked: {p}"))
-        })
-        .or_else(|| {
-            let result = report.result.as_ref().filter(|r| !r.passed)?;
+    match &report.test {
+        TestEnd::NotRun => report.setup_error.clone(),
+        TestEnd::Returned { result } if !result.passed => {
             result.details.first().map(|d| d.message.clone())
-        })
+        }
+        TestEnd::Returned { .. } => None,
+        TestEnd::Failed { error } => Some(error.clone()),
+        TestEnd::Panicked { message } => Some(format!("the test function panicked: {message}")),
+        killed @ TestEnd::Killed { .. } => killed_reason(killed),
+    }
+}
+
+/// "the test process was killed by SIGKILL (the OOM killer)" for a killed test.
+fn killed_reason(end: &TestEnd) -> Option<String> {
+    let TestEnd::Killed {
+        signal,
+        signal_name,
+        oom,
+    } = end
+    else {
+        return None;
+    };
+    let by_oom = if *oom { " by the OOM killer" } else { "" };
+    Some(format!(
+        "the test process was killed{by_oom} (signal {signal}, {signal_name})"
+    ))
 }
 
 /// A guest that never spoke did not boot: say so, with QEMU's last words if it had any.
@@ -186,31 +239,19 @@ fn explaining_line(output: &str) -> Option<&str> {
     lines.iter().rev().find(errorish).or(lines.last()).copied()
 }
 
+/// A trial whose test ran (or was meant to) and whose kernel log shows no ejection.
 fn classify_report(seen: &Observed, report: &GuestReport) -> (OutcomeKind, String) {
-    if let (true, Some(error)) = (report.topology_seen.is_empty(), &report.error) {
-        return (OutcomeKind::TestError, error.clone());
+    if let Some(reason) = killed_reason(&report.test) {
+        return (OutcomeKind::TestKilled, reason);
     }
-    if report.topology_seen != seen.requested_topology {
-        let reason = format!(
-            "requested topology {} but the guest saw {}",
-            seen.requested_topology, report.topology_seen
-        );
-        return (OutcomeKind::TopologyMismatch, reason);
-    }
-    if let Some(ejection) = console_ejection(seen.console).filter(|_| !seen.eevdf) {
-        let symptom = first_symptom(report)
-            .map(|s| format!("; then: {s}"))
-            .unwrap_or_default();
-        return (OutcomeKind::SchedulerDied, format!("{ejection}{symptom}"));
-    }
-    if let Some(panic) = &report.panic {
+    if let TestEnd::Panicked { message } = &report.test {
         return (
             OutcomeKind::TestPanicked,
-            format!("the test function panicked: {panic}"),
+            format!("the test function panicked: {message}"),
         );
     }
-    let died_in_steps = report
-        .result
+    let result = report.test.result();
+    let died_in_steps = result
         .iter()
         .flat_map(|r| &r.details)
         .find(|d| d.kind == DetailKind::SchedulerDied);
@@ -227,19 +268,17 @@ fn classify_report(seen: &Observed, report: &GuestReport) -> (OutcomeKind, Strin
             });
         return (OutcomeKind::SchedulerDied, reason);
     }
-    if let Some(error) = &report.error {
-        return (OutcomeKind::TestError, error.clone());
-    }
-    match &report.result {
-        Some(result) if result.passed => (OutcomeKind::Passed, "passed".into()),
-        Some(result) => {
+    match &report.test {
+        TestEnd::Failed { error } => (OutcomeKind::TestError, error.clone()),
+        TestEnd::Returned { result } if result.passed => (OutcomeKind::Passed, "passed".into()),
+        TestEnd::Returned { result } => {
             let first = result
                 .details
                 .first()
                 .map_or("(no detail)", |d| d.message.as_str());
             (OutcomeKind::ChecksFailed, format!("checks failed: {first}"))
         }
-        None => (OutcomeKind::NoReport, "the report holds no verdict".into()),
+        _ => (OutcomeKind::NoReport, "the report holds no verdict".into()),
     }
 }
 
@@ -251,8 +290,10 @@ mod tests {
 
     fn report(edit: impl FnOnce(&mut GuestReport)) -> GuestReport {
         let mut report = GuestReport {
-            topology_seen: "1n2l2c1t".into(),
-            result: Some(AssertResult::pass()),
+            topology: TopologySeen::Matched,
+            test: TestEnd::Returned {
+                result: AssertResult::pass(),
+            },
             scheduler_alive: true,
             ..GuestReport::default()
         };
@@ -274,6 +315,7 @@ mod tests {
             report,
             timed_out,
             console,
+            kmsg: &[],
             qemu_status: None,
             qemu_stderr: "",
         })
@@ -316,7 +358,11 @@ mod tests {
             (
                 true,
                 started.to_vec(),
-                Some(report(|r| r.result = Some(failed.clone()))),
+                Some(report(|r| {
+                    r.test = TestEnd::Returned {
+                        result: failed.clone(),
+                    }
+                })),
                 false,
                 "",
                 OutcomeKind::ChecksFailed,
@@ -340,7 +386,11 @@ mod tests {
             (
                 false,
                 started.to_vec(),
-                Some(report(|r| r.result = Some(died.clone()))),
+                Some(report(|r| {
+                    r.test = TestEnd::Returned {
+                        result: died.clone(),
+                    }
+                })),
                 false,
                 "",
                 OutcomeKind::SchedulerDied,
@@ -352,7 +402,7 @@ mod tests {
                     reason: String::new(),
                     diagnostic_output: None,
                 }],
-                Some(report(|r| r.result = None)),
+                Some(report(|r| r.test = TestEnd::NotRun)),
                 false,
                 "",
                 OutcomeKind::SchedulerFailedToStart,
@@ -360,7 +410,11 @@ mod tests {
             (
                 true,
                 started.to_vec(),
-                Some(report(|r| r.topology_seen = "1n1l4c1t".into())),
+                Some(report(|r| {
+                    r.topology = TopologySeen::Mismatched {
+                        shape: "1n1l4c1t".into(),
+                    }
+                })),
                 false,
                 "",
                 OutcomeKind::TopologyMismatch,
@@ -368,7 +422,11 @@ mod tests {
             (
                 true,
                 started.to_vec(),
-                Some(report(|r| r.panic = Some("boom".into()))),
+                Some(report(|r| {
+                    r.test = TestEnd::Panicked {
+                        message: "boom".into(),
+                    }
+                })),
                 false,
                 "",
                 OutcomeKind::TestPanicked,
@@ -376,10 +434,28 @@ mod tests {
             (
                 true,
                 started.to_vec(),
-                Some(report(|r| r.error = Some("bad".into()))),
+                Some(report(|r| {
+                    r.test = TestEnd::Failed {
+                        error: "bad".into(),
+                    }
+                })),
                 false,
                 "",
                 OutcomeKind::TestError,
+            ),
+            (
+                true,
+                started.to_vec(),
+                Some(report(|r| {
+                    r.test = TestEnd::Killed {
+                        signal: 9,
+                        signal_name: "SIGKILL".into(),
+                        oom: true,
+                    }
+                })),
+                false,
+                "",
+                OutcomeKind::TestKilled,
             ),
             (
                 true,
@@ -440,6 +516,7 @@ mod tests {
             report: None,
             timed_out: false,
             console: "",
+            kmsg: &[],
             qemu_status: None,
             qemu_stderr: "",
         });
@@ -487,6 +564,7 @@ mod tests {
                 report: None,
                 timed_out: false,
                 console: "",
+                kmsg: &[],
                 qemu_status: status,
                 qemu_stderr: stderr,
             })
@@ -508,6 +586,7 @@ mod tests {
             report: None,
             timed_out: true,
             console: "",
+            kmsg: &[],
             qemu_status: None,
             qemu_stderr: "qemu: warning: Number of SMP cpus requested (4) exceeds (2)\n",
         });
@@ -527,7 +606,9 @@ mod tests {
             [   16.305812] sched_ext: BPF scheduler \"qmap\" disabled (runnable task stall)\n\
             [   16.305900] sched_ext: qmap: busybox[89] failed to run for 7.106s\n";
         let symptom = report(|r| {
-            r.error = Some("step 0: write cpuset.cpus timed out after 2s".into());
+            r.test = TestEnd::Failed {
+                error: "step 0: write cpuset.cpus timed out after 2s".into(),
+            };
         });
         let (kind, reason) = classify(&Observed {
             requested_topology: "1n2l2c1t",
@@ -536,6 +617,7 @@ mod tests {
             report: Some(&symptom),
             timed_out: false,
             console,
+            kmsg: &[],
             qemu_status: None,
             qemu_stderr: "",
         });
@@ -552,10 +634,9 @@ mod tests {
         let console = "sched_ext: BPF scheduler \"simple\" enabled\n\
             sched_ext: BPF scheduler \"simple\" disabled (unregistered from user space)\n";
         let failed = report(|r| {
-            r.result = Some(AssertResult::fail(AssertDetail::new(
-                DetailKind::Starved,
-                "starved",
-            )));
+            r.test = TestEnd::Returned {
+                result: AssertResult::fail(AssertDetail::new(DetailKind::Starved, "starved")),
+            };
         });
         let (kind, _) = classify(&Observed {
             requested_topology: "1n2l2c1t",
@@ -564,9 +645,99 @@ mod tests {
             report: Some(&failed),
             timed_out: false,
             console,
+            kmsg: &[],
             qemu_status: None,
             qemu_stderr: "",
         });
         assert_eq!(kind, OutcomeKind::ChecksFailed);
+    }
+
+    /// The streamed kernel log is evidence too: an ejection the console missed, or one logged while the
+    /// guest hung and never reported, still names the cause.
+    #[test]
+    fn an_ejection_in_the_streamed_kernel_log_outranks_a_timeout() {
+        let kmsg = vec![
+            "sched_ext: BPF scheduler \"qmap\" disabled (runnable task stall)".to_string(),
+            "sched_ext: qmap: kworker/0:1[12] failed to run for 5.004s".to_string(),
+        ];
+        let (kind, reason) = classify(&Observed {
+            requested_topology: "1n2l2c1t",
+            eevdf: false,
+            messages: &[GuestMessage::Started],
+            report: None,
+            timed_out: true,
+            console: "",
+            kmsg: &kmsg,
+            qemu_status: None,
+            qemu_stderr: "",
+        });
+        assert_eq!(kind, OutcomeKind::SchedulerDied);
+        assert_eq!(
+            reason,
+            "sched_ext ejected scheduler \"qmap\": runnable task stall (kworker/0:1[12] failed to run for 5.004s); \
+             then: no report before the deadline"
+        );
+    }
+
+    #[test]
+    fn a_test_killed_by_the_oom_killer_says_so() {
+        let oom = report(|r| {
+            r.test = TestEnd::Killed {
+                signal: 9,
+                signal_name: "SIGKILL".into(),
+                oom: true,
+            }
+        });
+        let (kind, reason) = classify(&Observed {
+            requested_topology: "1n2l2c1t",
+            eevdf: true,
+            messages: &[GuestMessage::Started],
+            report: Some(&oom),
+            timed_out: false,
+            console: "",
+            kmsg: &[],
+            qemu_status: None,
+            qemu_stderr: "",
+        });
+        assert_eq!(kind, OutcomeKind::TestKilled);
+        assert_eq!(
+            reason,
+            "the test process was killed by the OOM killer (signal 9, SIGKILL)"
+        );
+    }
+
+    #[test]
+    fn set_up_failures_and_unreadable_topologies_are_named() {
+        let cases = [
+            (
+                GuestReport::setup_failed("this binary has no test named \"x\""),
+                OutcomeKind::TestError,
+                "this binary has no test named \"x\"",
+            ),
+            (
+                GuestReport {
+                    topology: TopologySeen::Unreadable {
+                        reason: "no cpu0".into(),
+                    },
+                    ..GuestReport::default()
+                },
+                OutcomeKind::TopologyMismatch,
+                "requested topology 1n2l2c1t but the guest could not read its own: no cpu0",
+            ),
+        ];
+        for (report, want_kind, want_reason) in cases {
+            let (kind, reason) = classify(&Observed {
+                requested_topology: "1n2l2c1t",
+                eevdf: false,
+                messages: &[GuestMessage::Started],
+                report: Some(&report),
+                timed_out: false,
+                console: "",
+                kmsg: &[],
+                qemu_status: None,
+                qemu_stderr: "",
+            });
+            assert_eq!((kind, reason.as_str()), (want_kind, want_reason));
+        }
     }
 }

@@ -4,13 +4,14 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::outcome::{classify, load_diagnosis, scheduler_failure, Observed};
-use super::{GuestReport, OutcomeKind, TrialSpec, VmTest};
+use super::{OutcomeKind, VmTest};
 use crate::assert::Assert;
 use crate::kernel::{resolve_kernel_flavor, KernelError};
+use crate::protocol::{GuestMessage, GuestReport, TrialSpec};
 use crate::sched::{LoadDiagnosis, LocatedBinary, SchedulerError};
 use crate::vm::{
-    Accel, ChannelEvent, ChannelReader, GuestMessage, InitramfsCache, InitramfsSpec, KernelCmdline,
-    QemuExit, QemuProcess, TrialDir, VmError, VmRequest, VmSpec, HOST_BUSYBOX,
+    Accel, ChannelEvent, ChannelReader, InitramfsCache, InitramfsSpec, KernelCmdline, QemuExit,
+    QemuProcess, TrialDir, VmError, VmRequest, VmSpec, HOST_BUSYBOX,
 };
 
 /// Why a trial could not be started at all.
@@ -48,6 +49,8 @@ pub struct TrialOutcome {
     /// Why the scheduler could not load, when its output shows it.
     pub load_diagnosis: Option<LoadDiagnosis>,
     pub console_tail: Vec<String>,
+    /// The last kernel log records the guest streamed while it ran.
+    pub kmsg_tail: Vec<String>,
     /// QEMU's own stderr (its last lines): the evidence when the VM itself failed.
     pub qemu_stderr_tail: Vec<String>,
     pub guest_log: Vec<String>,
@@ -56,6 +59,17 @@ pub struct TrialOutcome {
     /// From QEMU start to the guest's first message.
     pub boot_ms: Option<u64>,
     pub wall_ms: u64,
+}
+
+impl TrialOutcome {
+    /// The kinds of the failure details in the test's verdict, in order.
+    pub fn detail_kinds(&self) -> Vec<crate::assert::DetailKind> {
+        self.report
+            .as_ref()
+            .and_then(|r| r.test.result())
+            .map(|r| r.details.iter().map(|d| d.kind).collect())
+            .unwrap_or_default()
+    }
 }
 
 /// Time a guest gets from QEMU start to its first message.
@@ -118,8 +132,36 @@ fn trial_spec(test: &VmTest, attach: Duration) -> Result<TrialSpec, HarnessError
     })
 }
 
+/// A trial ready to boot: everything resolved and checked before QEMU starts.
+struct Prepared {
+    started: Instant,
+    accel: Accel,
+    attach: Duration,
+    kernel: crate::kernel::ResolvedKernel,
+    scheduler_binary: Option<LocatedBinary>,
+    vm: VmSpec,
+}
+
+/// What booting and listening to one VM produced.
+struct Observation {
+    heard: Heard,
+    timed_out: bool,
+    console: String,
+    qemu_stderr: String,
+    qemu_status: Option<std::process::ExitStatus>,
+    qemu_started: Instant,
+}
+
 /// Boots one VM for `test` and classifies what happened. Nothing it starts outlives it.
 pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
+    let (prepared, dir) = prepare(test)?;
+    let observation = boot_and_listen(test, &prepared, dir)?;
+    Ok(conclude(test, prepared, observation))
+}
+
+/// Resolves and checks everything a trial needs: accelerator, capacity, spec, kernel, scheduler binary,
+/// initramfs and the VM; bad input fails here, before anything boots.
+fn prepare(test: &VmTest) -> Result<(Prepared, TrialDir), HarnessError> {
     let started = Instant::now();
     let accel = Accel::detect()?;
     crate::vm::check_capacity(&test.topology, accel)?;
@@ -134,87 +176,122 @@ pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
     }
     let base = InitramfsCache::from_env()?.base(&initramfs)?;
     let dir = TrialDir::new()?;
-    let cmdline = KernelCmdline::base().with_trial(&spec)?;
     let vm = VmSpec::new(VmRequest {
         topology: test.topology,
-        memory_mb: None,
+        memory_mb: test.memory_mb,
         kernel: kernel.image().to_path_buf(),
         initramfs: base.path.clone(),
-        cmdline,
+        cmdline: KernelCmdline::base().with_trial(&spec)?,
         console_log: dir.console_log(),
         channel_socket: dir.channel_socket(),
         accel,
     })?;
-    let boot = boot_allowance(accel, test.topology.total_cpus());
+    let prepared = Prepared {
+        started,
+        accel,
+        attach,
+        kernel,
+        scheduler_binary,
+        vm,
+    };
+    Ok((prepared, dir))
+}
+
+/// Starts QEMU, listens to the guest until it finishes or the deadline passes, and collects QEMU's
+/// evidence (console, stderr, exit status). QEMU is gone when this returns.
+fn boot_and_listen(
+    test: &VmTest,
+    prepared: &Prepared,
+    dir: TrialDir,
+) -> Result<Observation, HarnessError> {
+    let boot = boot_allowance(prepared.accel, test.topology.total_cpus());
     let console_path = dir.console_log();
-    let mut qemu = QemuProcess::spawn(&vm, dir)?;
+    let mut qemu = QemuProcess::spawn(&prepared.vm, dir)?;
     let qemu_started = Instant::now();
-    let reader = ChannelReader::spawn(vm.channel_socket(), qemu_started + boot)?;
+    let reader = ChannelReader::spawn(prepared.vm.channel_socket(), qemu_started + boot)?;
     let heard = listen(
         &reader,
         qemu_started + boot,
-        run_allowance(test, attach) + TEARDOWN,
+        run_allowance(test, prepared.attach) + TEARDOWN,
     );
     let exit = if heard.timed_out {
         QemuExit::TimedOut
     } else {
         qemu.wait_until(Instant::now() + TEARDOWN)?
     };
-    let timed_out = heard.timed_out || matches!(exit, QemuExit::TimedOut);
     if matches!(exit, QemuExit::TimedOut) {
         qemu.kill()?;
     }
-    let console = std::fs::read_to_string(&console_path).unwrap_or_default();
-    let qemu_stderr = std::fs::read_to_string(qemu.dir().qemu_stderr()).unwrap_or_default();
-    let qemu_status = match exit {
-        QemuExit::Exited(status) => Some(status),
-        QemuExit::TimedOut => None,
+    let observation = Observation {
+        timed_out: heard.timed_out || matches!(exit, QemuExit::TimedOut),
+        heard,
+        console: std::fs::read_to_string(&console_path).unwrap_or_default(),
+        qemu_stderr: std::fs::read_to_string(qemu.dir().qemu_stderr()).unwrap_or_default(),
+        qemu_status: match exit {
+            QemuExit::Exited(status) => Some(status),
+            QemuExit::TimedOut => None,
+        },
+        qemu_started,
     };
     drop(qemu);
-    let report = heard.report();
+    Ok(observation)
+}
+
+/// Classifies the trial from what was observed and assembles the outcome.
+fn conclude(test: &VmTest, prepared: Prepared, seen: Observation) -> TrialOutcome {
+    let report = seen.heard.report();
     let requested = test.topology.to_string();
     let (kind, reason) = classify(&Observed {
         requested_topology: &requested,
         eevdf: test.scheduler.is_eevdf(),
-        messages: &heard.messages,
+        messages: &seen.heard.messages,
         report: report.as_ref(),
-        timed_out,
-        console: &console,
-        qemu_status,
-        qemu_stderr: &qemu_stderr,
+        timed_out: seen.timed_out,
+        console: &seen.console,
+        kmsg: &seen.heard.kmsg,
+        qemu_status: seen.qemu_status,
+        qemu_stderr: &seen.qemu_stderr,
     });
-    let console_lines: Vec<String> = console.lines().map(str::to_string).collect();
-    Ok(TrialOutcome {
+    TrialOutcome {
         test: test.name.clone(),
         kind,
         reason,
         topology: requested,
         scheduler: test.scheduler.name().to_string(),
-        scheduler_binary,
-        ops_name: heard.ops_name(),
-        accel,
-        kernel: kernel.image().to_path_buf(),
-        scheduler_failed_output: heard.failed_output(),
-        scheduler_diagnostic_output: heard.diagnostic_output(),
-        load_diagnosis: load_diagnosis(&heard.messages),
-        guest_log: heard.log_lines(),
+        scheduler_binary: prepared.scheduler_binary,
+        ops_name: seen.heard.ops_name(),
+        accel: prepared.accel,
+        kernel: prepared.kernel.image().to_path_buf(),
+        scheduler_failed_output: seen.heard.failed_output(),
+        scheduler_diagnostic_output: seen.heard.diagnostic_output(),
+        load_diagnosis: load_diagnosis(&seen.heard.messages),
+        guest_log: seen.heard.log_lines(),
+        kmsg_tail: last_lines(seen.heard.kmsg.iter().map(String::as_str), KMSG_KEPT),
         report,
-        console_tail: console_lines[console_lines.len().saturating_sub(30)..].to_vec(),
-        qemu_stderr_tail: qemu_stderr
-            .lines()
-            .rev()
-            .take(20)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .map(str::to_string)
-            .collect(),
-        prep_ms: qemu_started.duration_since(started).as_millis() as u64,
-        boot_ms: heard
+        console_tail: last_lines(seen.console.lines(), 30),
+        qemu_stderr_tail: last_lines(seen.qemu_stderr.lines(), 20),
+        prep_ms: seen
+            .qemu_started
+            .duration_since(prepared.started)
+            .as_millis() as u64,
+        boot_ms: seen
+            .heard
             .first_at
-            .map(|t| t.duration_since(qemu_started).as_millis() as u64),
-        wall_ms: started.elapsed().as_millis() as u64,
-    })
+            .map(|t| t.duration_since(seen.qemu_started).as_millis() as u64),
+        wall_ms: prepared.started.elapsed().as_millis() as u64,
+    }
+}
+
+/// Streamed kernel log lines kept in an outcome.
+const KMSG_KEPT: usize = 60;
+
+/// The last `n` of `lines`, owned.
+fn last_lines<'a>(lines: impl Iterator<Item = &'a str>, n: usize) -> Vec<String> {
+    let all: Vec<&str> = lines.collect();
+    all[all.len().saturating_sub(n)..]
+        .iter()
+        .map(|l| l.to_string())
+        .collect()
 }
 
 /// Time for the guest to report, stop its workers and power off, and for QEMU to exit.
@@ -223,14 +300,17 @@ const TEARDOWN: Duration = Duration::from_secs(10);
 /// The guest's messages up to `Finished`, the channel closing, or the deadline.
 struct Heard {
     messages: Vec<GuestMessage>,
+    /// Kernel log records the guest streamed, in order.
+    kmsg: Vec<String>,
     first_at: Option<Instant>,
     timed_out: bool,
 }
 
 /// Listens until `boot_deadline` for the first message, then for `run` more after it.
-fn listen(reader: &ChannelReader, boot_deadline: Instant, run: Duration) -> Heard {
+fn listen(reader: &ChannelReader<GuestMessage>, boot_deadline: Instant, run: Duration) -> Heard {
     let mut heard = Heard {
         messages: Vec::new(),
+        kmsg: Vec::new(),
         first_at: None,
         timed_out: false,
     };
@@ -241,6 +321,10 @@ fn listen(reader: &ChannelReader, boot_deadline: Instant, run: Duration) -> Hear
                 heard.timed_out = Instant::now() >= deadline;
                 return heard;
             }
+            Some(ChannelEvent::Message {
+                message: GuestMessage::Kmsg { line },
+                ..
+            }) => heard.kmsg.push(line),
             Some(ChannelEvent::Message { message, at }) => {
                 heard.first_at.get_or_insert(at);
                 let done = matches!(message, GuestMessage::Finished { .. });
@@ -261,15 +345,10 @@ fn listen(reader: &ChannelReader, boot_deadline: Instant, run: Duration) -> Hear
 }
 
 impl Heard {
-    /// The guest's report; one that does not parse becomes a report carrying that error.
+    /// The guest's report.
     fn report(&self) -> Option<GuestReport> {
         self.messages.iter().find_map(|m| match m {
-            GuestMessage::Report { payload } => Some(
-                serde_json::from_value(payload.clone()).unwrap_or_else(|e| GuestReport {
-                    error: Some(format!("the guest's report did not parse: {e}")),
-                    ..GuestReport::default()
-                }),
-            ),
+            GuestMessage::Report { report } => Some(report.as_ref().clone()),
             _ => None,
         })
     }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::{OutcomeKind, TrialOutcome};
 use crate::assert::ReportHeader;
+use crate::protocol::TopologySeen;
 
 /// The human verdict: header, failures, stats, scheduler log tail, console tail on a crash.
 pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
@@ -41,7 +42,15 @@ pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
         );
     }
     if let Some(report) = &outcome.report {
-        let _ = writeln!(out, "guest saw topology {}", report.topology_seen);
+        let seen = match &report.topology {
+            TopologySeen::NotChecked => "the guest did not check its topology".to_string(),
+            TopologySeen::Matched => format!("guest saw topology {}", outcome.topology),
+            TopologySeen::Mismatched { shape } => format!("guest saw topology {shape}"),
+            TopologySeen::Unreadable { reason } => {
+                format!("the guest could not read its topology: {reason}")
+            }
+        };
+        let _ = writeln!(out, "{seen}");
     }
     let _ = writeln!(out, "reason: {}", outcome.reason);
     if let Some(diagnosis) = &outcome.load_diagnosis {
@@ -50,7 +59,7 @@ pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
             let _ = writeln!(out, "{line}");
         }
     }
-    if let Some(result) = outcome.report.as_ref().and_then(|r| r.result.as_ref()) {
+    if let Some(result) = outcome.report.as_ref().and_then(|r| r.test.result()) {
         let header = ReportHeader {
             test: outcome.test.clone(),
             scheduler: Some(outcome.scheduler.clone()).filter(|s| s != "eevdf"),
@@ -86,6 +95,12 @@ pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
         for line in &outcome.console_tail {
             let _ = writeln!(out, "{line}");
         }
+        if !outcome.kmsg_tail.is_empty() && outcome.kind != expected {
+            out += "--- kernel log, as the guest streamed it (tail) ---\n";
+            for line in tail_of(&outcome.kmsg_tail, 20) {
+                let _ = writeln!(out, "{line}");
+            }
+        }
         if !outcome.qemu_stderr_tail.is_empty() {
             out += "--- QEMU stderr (tail) ---\n";
             for line in &outcome.qemu_stderr_tail {
@@ -101,6 +116,10 @@ pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
         outcome.wall_ms
     );
     out
+}
+
+fn tail_of(lines: &[String], n: usize) -> &[String] {
+    &lines[lines.len().saturating_sub(n)..]
 }
 
 fn tail(text: &str, lines: usize) -> Vec<&str> {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::assert::{Assert, AssertResult};
+use crate::assert::{Assert, AssertResult, DetailKind};
 use crate::kernel::KernelFlavor;
 use crate::scenario::Ctx;
 use crate::sched::Scheduler;
@@ -22,6 +22,8 @@ pub enum OutcomeKind {
     GuestKernelPanic,
     TestPanicked,
     TestError,
+    /// The test's process was killed by a signal (the OOM killer among them).
+    TestKilled,
     TimedOut,
     NoReport,
 }
@@ -52,6 +54,8 @@ pub struct VmTest {
     pub(crate) sysctls: Vec<(String, String)>,
     pub(crate) kernel_flavor: Option<KernelFlavor>,
     pub(crate) expect_reason: Option<String>,
+    pub(crate) expect_detail: Option<DetailKind>,
+    pub(crate) memory_mb: Option<u32>,
 }
 
 impl VmTest {
@@ -71,6 +75,8 @@ impl VmTest {
             sysctls: Vec::new(),
             kernel_flavor: None,
             expect_reason: None,
+            expect_detail: None,
+            memory_mb: None,
         }
     }
 
@@ -130,13 +136,42 @@ impl VmTest {
         self
     }
 
-    /// Whether `outcome` is what this test expects: its class and, when set, its reason text.
-    pub fn accepts(&self, kind: OutcomeKind, reason: &str) -> bool {
+    /// A kind of failure detail the verdict must contain as well, so a starvation fixture fails when the
+    /// starved worker is reported only as dead, or an unfairness fixture when it is reported only as stuck.
+    pub fn expect_detail(mut self, kind: DetailKind) -> Self {
+        self.expect_detail = Some(kind);
+        self
+    }
+
+    /// Guest memory in MiB (default: enough for the topology and the initramfs).
+    pub fn memory_mb(mut self, memory_mb: u32) -> Self {
+        self.memory_mb = Some(memory_mb);
+        self
+    }
+
+    /// Whether `outcome` is what this test expects: its class and, when set, its reason text and a failure
+    /// detail of the pinned kind.
+    pub fn accepts(&self, kind: OutcomeKind, reason: &str, details: &[DetailKind]) -> bool {
         kind == self.expect
             && self
                 .expect_reason
                 .as_deref()
                 .is_none_or(|want| reason.contains(want))
+            && self
+                .expect_detail
+                .is_none_or(|want| details.contains(&want))
+    }
+
+    /// What `accepts` wants beyond the class, for a message when only the class matched.
+    pub fn expectation(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(reason) = &self.expect_reason {
+            parts.push(format!("a reason containing {reason:?}"));
+        }
+        if let Some(kind) = self.expect_detail {
+            parts.push(format!("a {kind:?} detail"));
+        }
+        parts.join(" and ")
     }
 
     /// Replaces the run allowance (the time after boot before the trial is killed).
@@ -172,9 +207,21 @@ mod tests {
         let loose = VmTest::new("t", nothing).expect(OutcomeKind::SchedulerFailedToStart);
         let pinned = loose.clone().expect_reason("verifier rejected");
         let rejected = "the scheduler could not load: the verifier rejected program \"x\"";
-        assert!(loose.accepts(OutcomeKind::SchedulerFailedToStart, "anything"));
-        assert!(pinned.accepts(OutcomeKind::SchedulerFailedToStart, rejected));
-        assert!(!pinned.accepts(OutcomeKind::SchedulerFailedToStart, "it exited"));
-        assert!(!pinned.accepts(OutcomeKind::SchedulerDied, rejected));
+        assert!(loose.accepts(OutcomeKind::SchedulerFailedToStart, "anything", &[]));
+        assert!(pinned.accepts(OutcomeKind::SchedulerFailedToStart, rejected, &[]));
+        assert!(!pinned.accepts(OutcomeKind::SchedulerFailedToStart, "it exited", &[]));
+        assert!(!pinned.accepts(OutcomeKind::SchedulerDied, rejected, &[]));
+    }
+
+    #[test]
+    fn a_pinned_detail_kind_must_be_among_the_failures() {
+        let starved = VmTest::new("t", nothing)
+            .expect(OutcomeKind::ChecksFailed)
+            .expect_detail(DetailKind::Starved);
+        let failed = OutcomeKind::ChecksFailed;
+        assert!(starved.accepts(failed, "x", &[DetailKind::Stuck, DetailKind::Starved]));
+        assert!(!starved.accepts(failed, "x", &[DetailKind::WorkerDied]));
+        assert!(!starved.accepts(failed, "x", &[]));
+        assert_eq!(starved.expectation(), "a Starved detail");
     }
 }

@@ -58,6 +58,20 @@ impl KmsgRecord {
     }
 }
 
+/// True when the kernel log says the OOM killer killed `pid`: `Out of memory: Killed process PID (comm)`
+/// (6.x; older kernels wrote `Kill process`) or the `oom-kill:` summary's `pid=PID,` field.
+pub fn oom_killed(lines: &[String], pid: i32) -> bool {
+    let killed = [
+        format!("Killed process {pid} "),
+        format!("Kill process {pid} "),
+    ];
+    let field = format!(",pid={pid},");
+    lines.iter().any(|line| {
+        killed.iter().any(|k| line.contains(k.as_str()))
+            || (line.starts_with("oom-kill:") && line.contains(field.as_str()))
+    })
+}
+
 /// Decodes the kernel's `\xNN` escapes; bytes that are not UTF-8 become U+FFFD.
 fn unescape(text: &str) -> String {
     let bytes = text.as_bytes();

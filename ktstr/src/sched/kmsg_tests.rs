@@ -134,3 +134,23 @@ proptest! {
         let _ = KmsgRecord::parse(&line);
     }
 }
+
+#[test]
+fn oom_kills_are_found_by_pid() {
+    let log: Vec<String> = [
+        "ktstr invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0",
+        "oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/,task=ktstr,pid=212,uid=0",
+        "Out of memory: Killed process 212 (ktstr) total-vm:1200000kB, anon-rss:900000kB",
+    ]
+    .map(String::from)
+    .to_vec();
+    assert!(oom_killed(&log, 212));
+    assert!(!oom_killed(&log, 21), "a prefix of another pid");
+    assert!(!oom_killed(&log, 2120));
+    assert!(!oom_killed(&[], 212));
+    let summary_only = vec![log[1].clone()];
+    assert!(oom_killed(&summary_only, 212));
+    let old =
+        vec!["Out of memory: Kill process 77 (stress) score 900 or sacrifice child".to_string()];
+    assert!(oom_killed(&old, 77));
+}

@@ -21,7 +21,7 @@ pub use diagnose::{diagnose_load_failure, strip_ansi, LoadCause, LoadDiagnosis};
 pub use error::{KmsgError, SchedulerError, StopError, SysfsError};
 pub use exit::{ScxExit, ScxExitKind, TaskStall};
 pub use install::{install_scheduler, InstallError, InstallOutcome, InstallSpec, LLVM_DIR};
-pub use kmsg::{read_kmsg, KmsgRecord, KMSG_PATH};
+pub use kmsg::{oom_killed, read_kmsg, KmsgRecord, KMSG_PATH};
 pub use launch::{
     launch, LaunchFailure, LaunchFailureReason, LaunchOptions, DEFAULT_ATTACH_TIMEOUT,
     DEFAULT_STOP_GRACE,

@@ -1,5 +1,6 @@
 //! The host end of the guest→host channel: a thread that connects to QEMU's socket for the `ktstr.0` port,
-//! reads JSON lines and sends each as a [`ChannelEvent`] over a std mpsc channel.
+//! reads JSON lines, parses each as the message type `M` and sends it as a [`ChannelEvent`] over a std mpsc
+//! channel. The transport knows nothing of what the messages mean.
 //!
 //! QEMU listens without waiting (`server=on,wait=off`), so the socket appears shortly after QEMU starts; the
 //! reader retries until a deadline. The guest's writes block until the host is connected, so none are lost.
@@ -12,18 +13,20 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{GuestMessage, VmError};
+use serde::de::DeserializeOwned;
+
+use super::VmError;
 
 /// How often the reader retries a socket that is not there yet.
 const CONNECT_RETRY: Duration = Duration::from_millis(20);
 
 /// What the reader saw, in order.
 #[derive(Debug)]
-pub enum ChannelEvent {
+pub enum ChannelEvent<M> {
     /// Connected to QEMU's socket.
     Connected { at: Instant },
     /// A well-formed message and when it arrived.
-    Message { message: GuestMessage, at: Instant },
+    Message { message: M, at: Instant },
     /// A line that is not a message; `reason` says why.
     Unparsed { line: String, reason: String },
     /// The guest side closed or reset the connection (QEMU exited or was killed, or the reader was stopped);
@@ -41,15 +44,15 @@ struct Shared {
 }
 
 /// A running reader; dropping it stops and joins the thread.
-pub struct ChannelReader {
-    events: Receiver<ChannelEvent>,
+pub struct ChannelReader<M> {
+    events: Receiver<ChannelEvent<M>>,
     shared: Arc<Mutex<Shared>>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl ChannelReader {
+impl<M: DeserializeOwned + Send + 'static> ChannelReader<M> {
     /// Starts reading `socket`, giving up on connecting at `connect_deadline`.
-    pub fn spawn(socket: &Path, connect_deadline: Instant) -> Result<ChannelReader, VmError> {
+    pub fn spawn(socket: &Path, connect_deadline: Instant) -> Result<ChannelReader<M>, VmError> {
         let (tx, events) = mpsc::channel();
         let shared = Arc::new(Mutex::new(Shared::default()));
         let thread_shared = Arc::clone(&shared);
@@ -66,18 +69,18 @@ impl ChannelReader {
     }
 
     /// The next event, or `None` when `deadline` passes first or the reader has finished and sent everything.
-    pub fn recv_until(&self, deadline: Instant) -> Option<ChannelEvent> {
+    pub fn recv_until(&self, deadline: Instant) -> Option<ChannelEvent<M>> {
         let wait = deadline.saturating_duration_since(Instant::now());
         self.events.recv_timeout(wait).ok()
     }
 
     /// The receiving end, for callers that select over it themselves.
-    pub fn events(&self) -> &Receiver<ChannelEvent> {
+    pub fn events(&self) -> &Receiver<ChannelEvent<M>> {
         &self.events
     }
 }
 
-impl Drop for ChannelReader {
+impl<M> Drop for ChannelReader<M> {
     fn drop(&mut self) {
         {
             let mut shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
@@ -93,7 +96,12 @@ impl Drop for ChannelReader {
 }
 
 /// The reader thread: connect, then forward lines until the end. A dropped receiver just ends it.
-fn run(socket: &Path, deadline: Instant, shared: &Mutex<Shared>, tx: &Sender<ChannelEvent>) {
+fn run<M: DeserializeOwned>(
+    socket: &Path,
+    deadline: Instant,
+    shared: &Mutex<Shared>,
+    tx: &Sender<ChannelEvent<M>>,
+) {
     let stream = match connect(socket, deadline, shared) {
         Ok(Some(stream)) => stream,
         Ok(None) => return,
@@ -168,7 +176,7 @@ fn retryable(e: &std::io::Error) -> bool {
 }
 
 /// One raw line as an event; never panics.
-pub(crate) fn parse_line(raw: &[u8]) -> ChannelEvent {
+pub(crate) fn parse_line<M: DeserializeOwned>(raw: &[u8]) -> ChannelEvent<M> {
     let text = match std::str::from_utf8(raw) {
         Ok(text) => text,
         Err(e) => {
@@ -178,7 +186,7 @@ pub(crate) fn parse_line(raw: &[u8]) -> ChannelEvent {
             }
         }
     };
-    match GuestMessage::from_line(text) {
+    match serde_json::from_str(text.trim_end_matches(['\n', '\r'])) {
         Ok(message) => ChannelEvent::Message {
             message,
             at: Instant::now(),

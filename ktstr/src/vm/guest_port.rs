@@ -8,7 +8,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::qemu::CHANNEL_PORT_NAME;
-use super::{GuestMessage, VmError};
+use serde::Serialize;
+
+use super::VmError;
 
 /// The open `ktstr.0` port.
 pub struct GuestChannel {
@@ -31,10 +33,13 @@ impl GuestChannel {
         Ok(GuestChannel { port, path })
     }
 
-    /// Sends `message` as one line; lines stay whole because each `GuestChannel` owns its port.
-    pub fn send(&mut self, message: &GuestMessage) -> Result<(), VmError> {
+    /// Sends `message` as one JSON line; lines stay whole because each `GuestChannel` owns its port.
+    pub fn send<M: Serialize>(&mut self, message: &M) -> Result<(), VmError> {
+        let mut line = serde_json::to_vec(message)
+            .map_err(|e| VmError::io("encode a message for", &self.path, e.into()))?;
+        line.push(b'\n');
         self.port
-            .write_all(message.to_line().as_bytes())
+            .write_all(&line)
             .map_err(|e| VmError::io("write to", &self.path, e))
     }
 
@@ -74,6 +79,14 @@ pub(crate) fn find_port(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A message type of the tests' own: the port carries any serde type.
+    #[derive(Debug, PartialEq, Serialize, serde::Deserialize)]
+    #[serde(tag = "type", rename_all = "snake_case")]
+    enum Wire {
+        Started,
+        Finished { exit_code: i32 },
+    }
 
     fn tree(ports: &[(&str, &str)], udev_link: bool) -> tempfile::TempDir {
         let root = tempfile::tempdir().expect("tempdir");
@@ -144,17 +157,14 @@ mod tests {
             port,
             path: path.clone(),
         };
-        let messages = [
-            GuestMessage::Started,
-            GuestMessage::Finished { exit_code: 3 },
-        ];
+        let messages = [Wire::Started, Wire::Finished { exit_code: 3 }];
         for message in &messages {
             channel.send(message).expect("send");
         }
         let text = std::fs::read_to_string(&path).expect("read");
-        let back: Vec<GuestMessage> = text
+        let back: Vec<Wire> = text
             .lines()
-            .map(|line| GuestMessage::from_line(line).expect("parses"))
+            .map(|line| serde_json::from_str(line).expect("parses"))
             .collect();
         assert_eq!(back, messages);
     }

@@ -1,5 +1,5 @@
 //! Running a trial in a QEMU VM: accelerator choice, the validated `VmSpec` and its QEMU command line, the
-//! kernel command line, the initramfs (cpio + ELF closure, content-cached), the guest→host message channel,
+//! kernel command line, the initramfs (cpio + ELF closure, content-cached), the guest→host message channel (generic over the message type),
 //! and the QEMU process guard.
 
 mod accel;
@@ -13,7 +13,6 @@ mod guest_port;
 mod initramfs;
 mod initramfs_cache;
 mod libsearch;
-mod message;
 mod process;
 mod qemu;
 mod spec;
@@ -27,7 +26,6 @@ pub use error::VmError;
 pub use guest_port::GuestChannel;
 pub use initramfs::{write_trial_initramfs, InitramfsSpec, TrialFile, HOST_BUSYBOX};
 pub use initramfs_cache::{ktstr_cache_dir, BaseInitramfs, InitramfsCache};
-pub use message::GuestMessage;
 pub use process::{QemuExit, QemuProcess};
 pub use qemu::{qemu_argv, CHANNEL_PORT_NAME, QEMU_BINARY};
 pub use spec::{VmRequest, VmSpec, MIN_MEMORY_MB};

@@ -74,6 +74,11 @@ impl WorkloadHandle {
                         ..report
                     }
                 }
+                (Err(Missing::Ended), Some(ExitInfo::Signaled(libc::SIGKILL)))
+                    if oom_killed(pid) =>
+                {
+                    ExitInfo::OomKilled
+                }
                 (Err(Missing::Ended), Some(exit)) => exit,
                 (Err(_), _) => ExitInfo::TimedOut,
             };
@@ -114,6 +119,16 @@ fn reap(worker: &mut Worker) -> Option<ExitInfo> {
     } else {
         ExitInfo::Exited(libc::WEXITSTATUS(status))
     })
+}
+
+/// Whether the kernel log (when this process may read it) says the OOM killer killed `pid`.
+fn oom_killed(pid: libc::pid_t) -> bool {
+    let Ok(records) = crate::sched::read_kmsg(std::path::Path::new(crate::sched::KMSG_PATH), 500)
+    else {
+        return false;
+    };
+    let lines: Vec<String> = records.into_iter().map(|r| r.text).collect();
+    crate::sched::oom_killed(&lines, pid)
 }
 
 /// Whether `pid` has exited (or cannot be waited for) by `until`, without reaping it.

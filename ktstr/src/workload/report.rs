@@ -17,6 +17,8 @@ pub struct Migration {
 pub enum ExitInfo {
     Exited(i32),
     Signaled(i32),
+    /// Killed by the kernel's OOM killer (the kernel log names its pid).
+    OomKilled,
     /// Still running at the collect deadline; it was then killed.
     TimedOut,
     WaitFailed(String),
@@ -31,6 +33,7 @@ impl ExitInfo {
                 None => format!("exited with code {code} without a report"),
             },
             ExitInfo::Signaled(signal) => format!("killed by signal {signal}"),
+            ExitInfo::OomKilled => "killed by the OOM killer".to_string(),
             ExitInfo::TimedOut => {
                 "sent no report before the collect deadline and was killed".to_string()
             }

@@ -491,10 +491,11 @@ fn kernel_with_qmap() -> Result<(PathBuf, PathBuf)> {
 
 /// Boots the kernel with `QMAP_INIT` and returns the decoded files the guest sent, by name.
 fn run_qmap_guest((image, qmap_binary): (PathBuf, PathBuf)) -> Result<BTreeMap<String, Vec<u8>>> {
+    use crate::vm::GuestMessage;
     use base64::Engine;
     use ktstr::vm::{
-        Accel, ChannelEvent, ChannelReader, GuestMessage, InitramfsCache, InitramfsSpec,
-        KernelCmdline, QemuProcess, TrialDir, VmRequest, VmSpec,
+        Accel, ChannelEvent, ChannelReader, InitramfsCache, InitramfsSpec, KernelCmdline,
+        QemuProcess, TrialDir, VmRequest, VmSpec,
     };
     let qmap = Scheduler::in_tree("scx_qmap")?;
     let host_qmap = qmap_binary;
@@ -517,7 +518,7 @@ fn run_qmap_guest((image, qmap_binary): (PathBuf, PathBuf)) -> Result<BTreeMap<S
     })?;
     let deadline = Instant::now() + QMAP_DEADLINE;
     let mut vm = QemuProcess::spawn(&vm_spec, dir)?;
-    let reader = ChannelReader::spawn(&vm.dir().channel_socket(), deadline)?;
+    let reader = ChannelReader::<GuestMessage>::spawn(&vm.dir().channel_socket(), deadline)?;
     let mut files = BTreeMap::new();
     loop {
         match reader.recv_until(deadline) {

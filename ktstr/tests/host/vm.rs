@@ -11,10 +11,21 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context, Result};
 use ktstr::topology::{TestTopology, Topology};
 use ktstr::vm::{
-    write_trial_initramfs, Accel, ChannelEvent, ChannelReader, GuestMessage, InitramfsCache,
-    InitramfsSpec, KernelCmdline, QemuExit, QemuProcess, TrialDir, TrialFile, VmRequest, VmSpec,
+    write_trial_initramfs, Accel, ChannelEvent, ChannelReader, InitramfsCache, InitramfsSpec,
+    KernelCmdline, QemuExit, QemuProcess, TrialDir, TrialFile, VmRequest, VmSpec,
 };
 use serde_json::{json, Value};
+
+/// What the busybox-script guests of these tests send: the channel carries any serde type, and these
+/// shell guests speak a small one of their own.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum GuestMessage {
+    Started,
+    Log { line: String },
+    Report { payload: Value },
+    Finished { exit_code: i32 },
+}
 
 /// Boot allowance for TCG on a loaded two-core machine.
 const BOOT_DEADLINE: Duration = Duration::from_secs(240);
@@ -134,7 +145,7 @@ fn trial(topology: &Topology, mode: &str) -> Value {
 
 /// Messages until the channel closes, and when the first arrived; a bad line or a failure is an error.
 fn collect(
-    reader: &ChannelReader,
+    reader: &ChannelReader<GuestMessage>,
     deadline: Instant,
     dir: &TrialDir,
 ) -> Result<(Vec<GuestMessage>, Option<Instant>)> {
@@ -306,7 +317,7 @@ fn guest_sees_two_nodes_of_two_llcs() -> Result<()> {
 }
 
 /// Spawns a guest in `mode` on one node and two CPUs, returning the guard and the reader.
-fn spawn_guest(mode: &str) -> Result<(QemuProcess, ChannelReader, Instant)> {
+fn spawn_guest(mode: &str) -> Result<(QemuProcess, ChannelReader<GuestMessage>, Instant)> {
     let kernel = test_kernel()?;
     let dir = TrialDir::new()?;
     let base = base_initramfs(dir.path())?;

@@ -1,6 +1,7 @@
 //! Benchmark checks: pooled wake latency (p99, CV), iteration rate, and migration ratio.
 
 use super::liveness::live;
+use super::Judgement;
 use crate::assert::math::{cv, nearest_rank};
 use crate::assert::{AssertDetail, DetailKind};
 use crate::workload::WorkerReport;
@@ -14,31 +15,47 @@ pub(crate) fn pooled_latencies(reports: &[WorkerReport]) -> Vec<u64> {
     all
 }
 
-/// Fails when the nearest-rank p99 of the pooled samples exceeds `max_ns`; passes without samples.
-pub(crate) fn p99_wake_latency(reports: &[WorkerReport], max_ns: u64) -> Option<AssertDetail> {
+/// Why a wake-latency check has nothing to judge.
+const NO_WAKE_SAMPLES: &str = "no wake samples: the workers never slept and woke \
+     (a work type that blocks, such as FutexPingPong or PipeIo, produces them)";
+
+/// Fails when the nearest-rank p99 of the pooled samples exceeds `max_ns`; not judged without samples.
+pub(crate) fn p99_wake_latency(reports: &[WorkerReport], max_ns: u64) -> Judgement {
     let samples = pooled_latencies(reports);
-    let p99 = nearest_rank(&samples, 99.0).filter(|p| *p > max_ns)?;
+    let Some(p99) = nearest_rank(&samples, 99.0) else {
+        return Judgement::not_judged(NO_WAKE_SAMPLES);
+    };
+    if p99 <= max_ns {
+        return Judgement::default();
+    }
     let message = format!(
         "p99 wake latency {:.1}us exceeds {:.1}us ({} samples)",
         p99 as f64 / 1000.0,
         max_ns as f64 / 1000.0,
         samples.len()
     );
-    Some(AssertDetail::new(DetailKind::Benchmark, message))
+    Some(AssertDetail::new(DetailKind::Benchmark, message)).into()
 }
 
-/// Fails when the pooled samples vary more than `max_cv`; passes without samples.
-pub(crate) fn wake_latency_cv(reports: &[WorkerReport], max_cv: f64) -> Option<AssertDetail> {
+/// Fails when the pooled samples vary more than `max_cv`; not judged with fewer than two samples.
+pub(crate) fn wake_latency_cv(reports: &[WorkerReport], max_cv: f64) -> Judgement {
     let samples: Vec<f64> = pooled_latencies(reports)
         .into_iter()
         .map(|v| v as f64)
         .collect();
-    let got = cv(&samples).filter(|c| *c > max_cv)?;
+    match samples.len() {
+        0 => return Judgement::not_judged(NO_WAKE_SAMPLES),
+        1 => return Judgement::not_judged("one wake sample: no variation to measure"),
+        _ => {}
+    }
+    let Some(got) = cv(&samples).filter(|c| *c > max_cv) else {
+        return Judgement::default();
+    };
     let message = format!(
         "wake latency cv={got:.2} exceeds {max_cv} ({} samples)",
         samples.len()
     );
-    Some(AssertDetail::new(DetailKind::Benchmark, message))
+    Some(AssertDetail::new(DetailKind::Benchmark, message)).into()
 }
 
 /// Iterations per wall-clock second; a worker without wall time counts as 0.
@@ -71,11 +88,11 @@ pub(crate) fn migration_totals(reports: &[WorkerReport]) -> (u64, u64) {
     })
 }
 
-/// Fails when migrations per iteration exceed `max_ratio`; passes without iterations.
-pub(crate) fn migration_ratio(reports: &[WorkerReport], max_ratio: f64) -> Option<AssertDetail> {
+/// Fails when migrations per iteration exceed `max_ratio`; not judged without iterations.
+pub(crate) fn migration_ratio(reports: &[WorkerReport], max_ratio: f64) -> Judgement {
     let (migrations, iterations) = migration_totals(reports);
     if iterations == 0 {
-        return None;
+        return Judgement::not_judged("no iterations to relate migrations to");
     }
     let ratio = migrations as f64 / iterations as f64;
     (ratio > max_ratio).then(|| {
@@ -83,6 +100,7 @@ pub(crate) fn migration_ratio(reports: &[WorkerReport], max_ratio: f64) -> Optio
             format!("migration ratio {ratio:.3} ({migrations} migrations / {iterations} iterations) exceeds {max_ratio}");
         AssertDetail::new(DetailKind::Migration, message)
     })
+    .into()
 }
 
 #[cfg(test)]
@@ -98,16 +116,22 @@ mod tests {
         }
     }
 
-    fn message(d: Option<AssertDetail>) -> Option<String> {
-        d.map(|d| d.message)
+    /// The first failure's message, or `NOT JUDGED` when the check had nothing to judge.
+    fn message(j: Judgement) -> Option<String> {
+        match (j.failures.first(), j.not_judged) {
+            (Some(d), None) => Some(d.message.clone()),
+            (None, Some(_)) => Some("NOT JUDGED".into()),
+            (None, None) => None,
+            (Some(_), Some(why)) => panic!("failed and not judged ({why})"),
+        }
     }
 
     #[test]
     fn p99_pools_the_samples_of_all_workers() {
         let low: Vec<u64> = vec![1_000; 99];
         let cases = [
-            (vec![], None),
-            (vec![lat(1, &[])], None),
+            (vec![], Some("NOT JUDGED")),
+            (vec![lat(1, &[])], Some("NOT JUDGED")),
             (vec![lat(1, &low), lat(2, &[2_000])], None),
             (
                 vec![lat(1, &low), lat(2, &[9_000, 9_000])],
@@ -135,7 +159,8 @@ mod tests {
     #[test]
     fn varying_latencies_fail_the_cv_check() {
         let cases = [
-            (vec![], None),
+            (vec![], Some("NOT JUDGED")),
+            (vec![lat(1, &[100])], Some("NOT JUDGED")),
             (vec![lat(1, &[100, 100, 100])], None),
             (
                 vec![lat(1, &[100]), lat(2, &[300])],
@@ -144,7 +169,7 @@ mod tests {
         ];
         for (reports, want) in cases {
             let got = wake_latency_cv(&reports, 0.4);
-            assert!(got.iter().all(|d| d.kind == DetailKind::Benchmark));
+            assert!(got.failures.iter().all(|d| d.kind == DetailKind::Benchmark));
             assert_eq!(message(got).as_deref(), want);
         }
     }
@@ -192,7 +217,7 @@ mod tests {
         };
         let cases = [
             (vec![mig(1, 10), mig(2, 90)], None),
-            (vec![no_iter], None),
+            (vec![no_iter], Some("NOT JUDGED")),
             (
                 vec![mig(1, 10), mig(2, 91)],
                 Some("migration ratio 0.051 (101 migrations / 2000 iterations) exceeds 0.05"),
@@ -200,7 +225,7 @@ mod tests {
         ];
         for (reports, want) in cases {
             let got = migration_ratio(&reports, 0.05);
-            assert!(got.iter().all(|d| d.kind == DetailKind::Migration));
+            assert!(got.failures.iter().all(|d| d.kind == DetailKind::Migration));
             assert_eq!(message(got).as_deref(), want);
         }
     }

@@ -2,6 +2,7 @@
 
 use nix::sys::signal::Signal;
 
+use super::Judgement;
 use crate::assert::config::Limit;
 use crate::assert::{AssertDetail, DetailKind};
 use crate::workload::{ExitInfo, WorkerReport};
@@ -30,6 +31,9 @@ fn death_message(r: &WorkerReport) -> Option<String> {
                 "tid {tid} was killed by signal {} before sending its report",
                 signal_name(*sig)
             )
+        }
+        Some(ExitInfo::OomKilled) => {
+            format!("tid {tid} was killed by the OOM killer before sending its report")
         }
         Some(ExitInfo::TimedOut) => format!("tid {tid} sent no report before the collect deadline"),
         Some(ExitInfo::WaitFailed(why)) => {
@@ -63,9 +67,10 @@ pub(crate) fn starvation(reports: &[WorkerReport]) -> Vec<AssertDetail> {
         .collect()
 }
 
-/// Any worker whose longest checkpoint-to-checkpoint gap exceeds the limit.
-pub(crate) fn scheduling_gap(reports: &[WorkerReport], limit: Limit<u64>) -> Vec<AssertDetail> {
-    live(reports)
+/// Any worker whose longest checkpoint-to-checkpoint gap exceeds the limit; not judged when every
+/// worker ran for less than the limit, since no gap could then exceed it.
+pub(crate) fn scheduling_gap(reports: &[WorkerReport], limit: Limit<u64>) -> Judgement {
+    let failures: Vec<AssertDetail> = live(reports)
         .filter(|r| r.max_gap_ms > limit.value)
         .map(|r| {
             let mut message = format!(
@@ -77,7 +82,15 @@ pub(crate) fn scheduling_gap(reports: &[WorkerReport], limit: Limit<u64>) -> Vec
             }
             AssertDetail::new(DetailKind::Stuck, message)
         })
-        .collect()
+        .collect();
+    let longest_ms = live(reports).map(|r| r.wall_time_ns / 1_000_000).max();
+    match longest_ms {
+        Some(ms) if failures.is_empty() && ms < limit.value => Judgement::not_judged(format!(
+            "the longest-lived worker ran {ms} ms, less than the {} ms threshold, so no gap could exceed it",
+            limit.value
+        )),
+        _ => Judgement::failures(failures),
+    }
 }
 
 #[cfg(test)]
@@ -108,6 +121,10 @@ mod tests {
             (
                 dead(3, ExitInfo::Signaled(200)),
                 Some("tid 3 was killed by signal 200 before sending its report"),
+            ),
+            (
+                dead(7, ExitInfo::OomKilled),
+                Some("tid 7 was killed by the OOM killer before sending its report"),
             ),
             (
                 dead(4, ExitInfo::TimedOut),
@@ -185,10 +202,28 @@ mod tests {
                 vec!["stuck 4500ms on cpu2 at +3200ms (threshold 3000ms)"],
             ),
         ];
+        let long = |r: WorkerReport| WorkerReport {
+            wall_time_ns: 5_000_000_000,
+            ..r
+        };
         for (report, limit, want) in cases {
-            let got = scheduling_gap(&[worker(9), report], limit);
-            assert!(got.iter().all(|d| d.kind == DetailKind::Stuck));
-            assert_eq!(messages(got), want);
+            let got = scheduling_gap(&[long(worker(9)), long(report)], limit);
+            assert!(got.failures.iter().all(|d| d.kind == DetailKind::Stuck));
+            assert_eq!(got.not_judged, None);
+            assert_eq!(messages(got.failures), want);
         }
+    }
+
+    /// Workers that all ran shorter than the threshold cannot show a gap over it: not judged, said why.
+    #[test]
+    fn gaps_are_not_judged_when_no_worker_outlived_the_threshold() {
+        let got = scheduling_gap(&[worker(1), worker(2)], Limit::built_in(2000));
+        assert_eq!(got.failures, []);
+        assert_eq!(
+            got.not_judged.as_deref(),
+            Some("the longest-lived worker ran 1000 ms, less than the 2000 ms threshold, so no gap could exceed it")
+        );
+        let judged = scheduling_gap(&[worker(1)], Limit::built_in(900));
+        assert_eq!((judged.failures.len(), judged.not_judged), (0, None));
     }
 }

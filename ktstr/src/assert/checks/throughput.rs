@@ -2,6 +2,7 @@
 
 use super::fairness::min_max;
 use super::liveness::live;
+use super::Judgement;
 use crate::assert::math::cv;
 use crate::assert::{AssertDetail, DetailKind};
 use crate::workload::WorkerReport;
@@ -11,19 +12,24 @@ pub(crate) fn work_rate(r: &WorkerReport) -> Option<f64> {
     (r.cpu_time_ns > 0).then(|| r.work_units as f64 * 1e9 / r.cpu_time_ns as f64)
 }
 
-/// Fails when the rates of two or more workers with CPU time vary more than `max_cv`.
-pub(crate) fn throughput_cv(reports: &[WorkerReport], max_cv: f64) -> Option<AssertDetail> {
+/// Fails when the rates of two or more workers with CPU time vary more than `max_cv`; not judged with
+/// fewer than two.
+pub(crate) fn throughput_cv(reports: &[WorkerReport], max_cv: f64) -> Judgement {
     let rates: Vec<f64> = live(reports).filter_map(work_rate).collect();
     if rates.len() < 2 {
-        return None;
+        return Judgement::not_judged(format!(
+            "{} worker(s) with CPU time: no variation to measure",
+            rates.len()
+        ));
     }
-    let got = cv(&rates).filter(|c| *c > max_cv)?;
-    let (lo, hi) = min_max(&rates)?;
+    let (Some(got), Some((lo, hi))) = (cv(&rates).filter(|c| *c > max_cv), min_max(&rates)) else {
+        return Judgement::default();
+    };
     let message = format!(
         "throughput cv={got:.2} across {} workers exceeds {max_cv} (rates {lo:.0}-{hi:.0} units/cpu-s)",
         rates.len()
     );
-    Some(AssertDetail::new(DetailKind::Throughput, message))
+    Judgement::failures(vec![AssertDetail::new(DetailKind::Throughput, message)])
 }
 
 /// One detail per worker below `min` work units per CPU-second; no CPU time counts as a rate of 0.
@@ -65,8 +71,8 @@ mod tests {
         let cases = [
             (vec![rate(1, 1000), rate(2, 1000)], None),
             (vec![rate(1, 1000), rate(2, 1100)], None),
-            (vec![rate(1, 100)], None),
-            (vec![rate(1, 100), no_cpu], None),
+            (vec![rate(1, 100)], Some("NOT JUDGED")),
+            (vec![rate(1, 100), no_cpu], Some("NOT JUDGED")),
             (
                 vec![rate(1, 1000), rate(2, 3000)],
                 Some(
@@ -76,12 +82,16 @@ mod tests {
         ];
         for (reports, want) in cases {
             let got = throughput_cv(&reports, 0.3);
-            assert_eq!(
-                got.as_ref().map(|d| d.message.as_str()),
-                want,
-                "{reports:?}"
-            );
-            assert!(got.iter().all(|d| d.kind == DetailKind::Throughput));
+            assert!(got
+                .failures
+                .iter()
+                .all(|d| d.kind == DetailKind::Throughput));
+            let shown = match (got.failures.first(), &got.not_judged) {
+                (Some(d), None) => Some(d.message.as_str()),
+                (None, Some(_)) => Some("NOT JUDGED"),
+                _ => None,
+            };
+            assert_eq!(shown, want, "{reports:?}");
         }
     }
 

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::GuestReport;
+
 /// One guest→host message, serialized as `{"type":"snake_case_name", ...fields}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -21,8 +23,11 @@ pub enum GuestMessage {
     },
     /// A line for the host's log.
     Log { line: String },
-    /// The test's report.
-    Report { payload: serde_json::Value },
+    /// A kernel log record, forwarded as the kernel wrote it so the host keeps the evidence even when the
+    /// guest never reports.
+    Kmsg { line: String },
+    /// The trial's report.
+    Report { report: Box<GuestReport> },
     /// The guest is done and about to power off.
     Finished { exit_code: i32 },
 }
@@ -47,7 +52,7 @@ impl GuestMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::protocol::TopologySeen;
 
     fn all() -> Vec<(GuestMessage, &'static str)> {
         vec![
@@ -72,10 +77,10 @@ mod tests {
                 r#"{"type":"log","line":"hi"}"#,
             ),
             (
-                GuestMessage::Report {
-                    payload: json!({"passed": true}),
+                GuestMessage::Kmsg {
+                    line: "sched_ext: BPF scheduler \"qmap\" disabled (runnable task stall)".into(),
                 },
-                r#"{"type":"report","payload":{"passed":true}}"#,
+                r#"{"type":"kmsg","line":"sched_ext: BPF scheduler \"qmap\" disabled (runnable task stall)"}"#,
             ),
             (
                 GuestMessage::Finished { exit_code: -1 },
@@ -94,6 +99,27 @@ mod tests {
                 message
             );
         }
+    }
+
+    #[test]
+    fn reports_cross_typed() {
+        let report = GuestReport {
+            topology: TopologySeen::Mismatched {
+                shape: "1n1l4c1t".into(),
+            },
+            ..GuestReport::setup_failed("no cgroup v2")
+        };
+        let message = GuestMessage::Report {
+            report: Box::new(report),
+        };
+        let line = message.to_line();
+        assert!(
+            line.contains(r#""topology":{"seen":"mismatched","shape":"1n1l4c1t"}"#),
+            "{line}"
+        );
+        assert_eq!(GuestMessage::from_line(&line).expect("parses"), message);
+        let untyped = r#"{"type":"report","report":{"topology":"1n2l2c1t"}}"#;
+        assert!(GuestMessage::from_line(untyped).is_err());
     }
 
     #[test]
