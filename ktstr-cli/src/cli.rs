@@ -95,6 +95,15 @@ mod tests {
     }
 
     #[test]
+    fn worker_counts_over_the_limit_are_usage_errors() {
+        for bad in ["0", "100000", "many"] {
+            let err = Cli::try_parse_from(["ktstr", "run", "--vm", "--workers", bad]).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation, "{bad}");
+        }
+        assert!(Cli::try_parse_from(["ktstr", "run", "--workers", "512"]).is_ok());
+    }
+
+    #[test]
     fn source_and_tarball_exclude_each_other() {
         let err = Cli::try_parse_from([
             "ktstr",
@@ -123,7 +132,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECS", default_value = "2", value_parser = positive_secs)]
     pub duration: f64,
     /// Workers in a cgroup that names no count.
-    #[arg(long, value_name = "N", default_value = "2")]
+    #[arg(long, value_name = "N", default_value = "2", value_parser = worker_count)]
     pub workers: NonZeroUsize,
     /// Cgroup backend of a host run: real cgroup v2 with cpusets, the in-memory double, or auto (real
     /// when available).
@@ -163,6 +172,18 @@ pub enum CgroupsArg {
     Auto,
     Real,
     Simulated,
+}
+
+fn worker_count(text: &str) -> Result<NonZeroUsize, String> {
+    let max = ktstr::workload::MAX_WORKERS;
+    match text.parse::<NonZeroUsize>() {
+        Ok(n) if n.get() <= max => Ok(n),
+        Ok(n) => Err(format!(
+            "{n} workers per cgroup is over the limit of {max}: each worker is a process with its own \
+             report pipe; split the load over several cgroups"
+        )),
+        Err(_) => Err(format!("{text:?} is not a worker count from 1 to {max}")),
+    }
 }
 
 fn positive_secs(text: &str) -> Result<f64, String> {

@@ -3,12 +3,10 @@
 use ktstr::harness::HarnessError;
 use ktstr::host::HostError;
 use ktstr::kernel::{ErrorKind, KernelError};
-use ktstr::scenario::catalog::UnknownScenario;
-
 use ktstr::sched::{InstallError, SchedulerError};
 use ktstr::vm::VmError;
 
-use crate::run_cmd::ScenariosFailed;
+use crate::error::CliError;
 
 /// Success.
 pub const OK: i32 = 0;
@@ -25,49 +23,103 @@ pub const ENVIRONMENT: i32 = 5;
 /// `ktstr run`: at least one scenario's verdict was a failure.
 pub const SCENARIO_FAILED: i32 = 6;
 
-/// The exit code for an error that reached `main`.
-pub fn for_error(error: &anyhow::Error) -> i32 {
-    if error.is::<ScenariosFailed>() {
-        return SCENARIO_FAILED;
+/// The exit code of an error that reached `main`: one exhaustive match per error type, no guessing.
+pub fn for_error(error: &CliError) -> i32 {
+    match error {
+        CliError::Kernel(e) => kernel(e),
+        CliError::Harness(e) => harness(e),
+        CliError::Scheduler(e) => scheduler(e),
+        CliError::Install(e) => install(e),
+        CliError::Host(HostError::NoCpuset { .. }) => MISSING_PREREQUISITE,
+        CliError::Host(HostError::Topology(_) | HostError::Cgroup(_)) => ENVIRONMENT,
+        CliError::UnknownScenario(_) => BAD_INPUT,
+        CliError::HostTopology(_) => ENVIRONMENT,
+        CliError::ScenariosFailed(_) => SCENARIO_FAILED,
     }
-    if error.is::<UnknownScenario>() {
-        return BAD_INPUT;
+}
+
+fn kernel(error: &KernelError) -> i32 {
+    match error.kind() {
+        ErrorKind::BuildFailed => BUILD_FAILED,
+        ErrorKind::BadInput => BAD_INPUT,
+        ErrorKind::MissingPrerequisite => MISSING_PREREQUISITE,
+        ErrorKind::NoKernel => NO_KERNEL,
+        ErrorKind::Environment => ENVIRONMENT,
     }
-    let scheduler = match error.downcast_ref::<HarnessError>() {
-        Some(HarnessError::Scheduler(e)) => Some(e),
-        _ => error.downcast_ref::<SchedulerError>(),
-    };
-    match scheduler {
-        Some(SchedulerError::Store { .. }) => return ENVIRONMENT,
-        Some(_) => return BAD_INPUT,
-        None => {}
+}
+
+fn harness(error: &HarnessError) -> i32 {
+    match error {
+        HarnessError::Kernel(e) => kernel(e),
+        HarnessError::Vm(e) => vm(e),
+        HarnessError::Scheduler(e) => scheduler(e),
+        HarnessError::BadTest { .. } => BAD_INPUT,
+        HarnessError::CurrentExe(_) => ENVIRONMENT,
     }
-    if let Some(install) = error.downcast_ref::<InstallError>() {
-        return match install {
-            InstallError::BadSpec { .. } => BAD_INPUT,
-            InstallError::Prerequisite { .. } => MISSING_PREREQUISITE,
-            InstallError::BuildFailed { .. } | InstallError::NoBinary { .. } => BUILD_FAILED,
-            _ => ENVIRONMENT,
-        };
+}
+
+fn scheduler(error: &SchedulerError) -> i32 {
+    match error {
+        SchedulerError::Store { .. } => ENVIRONMENT,
+        SchedulerError::InTreeNotBuilt { .. } => NO_KERNEL,
+        SchedulerError::EmptyName
+        | SchedulerError::BadName { .. }
+        | SchedulerError::UnknownInTree { .. }
+        | SchedulerError::EmptyPath { .. }
+        | SchedulerError::ArgWithNul { .. }
+        | SchedulerError::EmptyVersion { .. }
+        | SchedulerError::NoSuchFile { .. }
+        | SchedulerError::NotExecutable { .. }
+        | SchedulerError::NotInstalled { .. }
+        | SchedulerError::NotFound { .. }
+        | SchedulerError::ArgsForEevdf => BAD_INPUT,
     }
-    if let Some(HostError::NoCpuset { .. }) = error.downcast_ref::<HostError>() {
-        return MISSING_PREREQUISITE;
+}
+
+fn install(error: &InstallError) -> i32 {
+    match error {
+        InstallError::BadSpec { .. } => BAD_INPUT,
+        InstallError::Prerequisite { .. } => MISSING_PREREQUISITE,
+        InstallError::BuildFailed { .. } | InstallError::NoBinary { .. } => BUILD_FAILED,
+        InstallError::Io { .. } => ENVIRONMENT,
+        InstallError::Cache(e) => kernel(e),
     }
-    if let Some(HarnessError::Vm(VmError::TooManyVcpus { .. })) =
-        error.downcast_ref::<HarnessError>()
-    {
-        return BAD_INPUT;
-    }
-    let kernel = match error.downcast_ref::<HarnessError>() {
-        Some(HarnessError::Kernel(kernel)) => Some(kernel),
-        _ => error.downcast_ref::<KernelError>(),
-    };
-    match kernel.map(KernelError::kind) {
-        Some(ErrorKind::BuildFailed) => BUILD_FAILED,
-        Some(ErrorKind::BadInput) => BAD_INPUT,
-        Some(ErrorKind::MissingPrerequisite) => MISSING_PREREQUISITE,
-        Some(ErrorKind::NoKernel) => NO_KERNEL,
-        Some(ErrorKind::Environment) | None => ENVIRONMENT,
+}
+
+/// A VM request this host cannot serve, or a bad file given to it, is bad input; the rest is the machine.
+fn vm(error: &VmError) -> i32 {
+    use VmError::*;
+    match error {
+        TooManyVcpus { .. }
+        | BadAccelOverride { .. }
+        | MemoryTooSmall { .. }
+        | MemoryNotSplittable { .. }
+        | NotElf { .. }
+        | WrongElfMachine { .. }
+        | CmdlineKey { .. }
+        | CmdlineValue { .. }
+        | CmdlineTooLong { .. }
+        | FileTooLarge { .. }
+        | NonUtf8Path { .. }
+        | MissingFile { .. } => BAD_INPUT,
+        KvmUnavailable | BusyboxMissing { .. } | ScriptInterpreterMissing { .. } => {
+            MISSING_PREREQUISITE
+        }
+        Io { .. }
+        | CmdlineParse { .. }
+        | CmdlineMissingKey { .. }
+        | TrialEncode(_)
+        | TrialDecode { .. }
+        | MissingDir { .. }
+        | SocketPathTooLong { .. }
+        | LibraryNotFound { .. }
+        | LibraryConflict { .. }
+        | ArchivePath { .. }
+        | DuplicateArchivePath { .. }
+        | NoCacheDir
+        | PortNotFound { .. }
+        | ChannelConnectTimeout { .. }
+        | Spawn { .. } => ENVIRONMENT,
     }
 }
 
@@ -102,16 +154,19 @@ mod tests {
             (KernelError::NoCacheDir, ENVIRONMENT),
         ];
         for (error, code) in cases {
-            assert_eq!(for_error(&anyhow::Error::new(error)), code);
+            assert_eq!(for_error(&CliError::Kernel(error)), code);
         }
-        assert_eq!(for_error(&anyhow::anyhow!("other")), ENVIRONMENT);
-        assert_eq!(
-            for_error(&anyhow::Error::new(ScenariosFailed(1))),
-            SCENARIO_FAILED
-        );
+        assert_eq!(for_error(&CliError::ScenariosFailed(1)), SCENARIO_FAILED);
         let unknown = ktstr::scenario::catalog::find("nosuch")
             .err()
-            .map(anyhow::Error::new);
+            .map(CliError::UnknownScenario);
         assert_eq!(unknown.as_ref().map(for_error), Some(BAD_INPUT));
+        let not_elf = CliError::Scheduler(SchedulerError::NotExecutable {
+            path: "/etc/hostname".into(),
+            why: "not an ELF executable".into(),
+        });
+        assert_eq!(for_error(&not_elf), BAD_INPUT);
+        let wrapped = CliError::Harness(HarnessError::Vm(VmError::KvmUnavailable));
+        assert_eq!(for_error(&wrapped), MISSING_PREREQUISITE);
     }
 }

@@ -2,7 +2,9 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::Result;
+use crate::error::CliError;
+
+type Result<T> = std::result::Result<T, CliError>;
 use ktstr::kernel::{
     build_kernel, BuildOutcome, BuildRequest, Cache, KernelFlavor, KernelSource, Listing,
 };

@@ -1,6 +1,7 @@
 //! `ktstr`: builds and manages the sched_ext guest kernels, and runs canned scenarios on the host or in VMs.
 
 mod cli;
+mod error;
 mod exit_codes;
 mod format;
 mod kernel_cmd;
@@ -9,7 +10,10 @@ mod run_cmd;
 mod scheduler_cmd;
 
 use clap::{CommandFactory, Parser};
+use ktstr::harness::HarnessError;
 use ktstr::kernel::KernelError;
+
+use error::CliError;
 
 use cli::{Cli, Command};
 
@@ -40,8 +44,12 @@ fn main() {
 }
 
 /// Prints an error on one line; a failed build step first shows the log's last lines.
-fn report(error: &anyhow::Error) {
-    match error.downcast_ref::<KernelError>() {
+fn report(error: &CliError) {
+    let kernel = match error {
+        CliError::Kernel(e) | CliError::Harness(HarnessError::Kernel(e)) => Some(e),
+        _ => None,
+    };
+    match kernel {
         Some(KernelError::StepFailed {
             step,
             status,
@@ -55,6 +63,20 @@ fn report(error: &anyhow::Error) {
                 log.display()
             );
         }
-        _ => eprintln!("error: {error:#}"),
+        _ => eprintln!("error: {}", chain(error)),
     }
+}
+
+/// The error and its sources, joined as `a: b: c`, each said once.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text += &format!(": {said}");
+        }
+        source = cause.source();
+    }
+    text
 }

@@ -2,7 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use crate::error::CliError;
+
+type Result<T> = std::result::Result<T, CliError>;
 use ktstr::assert::ReportHeader;
 use ktstr::harness::{render, run_vm_test, write_record, OutcomeKind, VmTest};
 use ktstr::host::{CgroupMode, HostCgroups, HostRun};
@@ -36,7 +38,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         return run_in_vms(args);
     }
     let scenarios = select(&args.scenarios)?;
-    let topo = TestTopology::from_sysfs().context("reading this host's CPU topology")?;
+    let topo = TestTopology::from_sysfs().map_err(CliError::HostTopology)?;
     let cgroups = HostCgroups::open(args.cgroups.into())?;
     let shape = topo.shape().map_or_else(
         |_| format!("{} cpus (non-uniform)", topo.total_cpus()),
@@ -76,15 +78,10 @@ pub fn run(args: RunArgs) -> Result<()> {
     let passed = scenarios.len() - failed - skipped;
     println!("{passed} passed, {failed} failed, {skipped} skipped");
     if failed > 0 {
-        return Err(ScenariosFailed(failed).into());
+        return Err(CliError::ScenariosFailed(failed));
     }
     Ok(())
 }
-
-/// Some scenarios' verdicts were failures (their reports are printed above).
-#[derive(Debug, thiserror::Error)]
-#[error("{0} scenario(s) failed")]
-pub struct ScenariosFailed(pub usize);
 
 fn run_in_vms(args: RunArgs) -> Result<()> {
     let scenarios = select(&args.scenarios)?;
@@ -129,7 +126,7 @@ fn run_in_vms(args: RunArgs) -> Result<()> {
     }
     println!("{} passed, {failed} failed", scenarios.len() - failed);
     if failed > 0 {
-        return Err(ScenariosFailed(failed).into());
+        return Err(CliError::ScenariosFailed(failed));
     }
     Ok(())
 }

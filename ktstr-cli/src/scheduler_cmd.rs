@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use crate::error::CliError;
+
+type Result<T> = std::result::Result<T, CliError>;
 use indicatif::{ProgressBar, ProgressStyle};
 use ktstr::kernel::{resolve_kernel, Cache};
 use ktstr::sched::{

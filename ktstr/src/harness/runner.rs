@@ -110,6 +110,14 @@ fn trial_spec(test: &VmTest, attach: Duration) -> Result<TrialSpec, HarnessError
     if test.workers_per_cgroup == 0 {
         return Err(bad("workers_per_cgroup is 0; give it at least 1"));
     }
+    if test.workers_per_cgroup > crate::workload::MAX_WORKERS {
+        return Err(bad(&format!(
+            "workers_per_cgroup is {}, over the limit of {} workers per group; split the load over \
+             several cgroups",
+            test.workers_per_cgroup,
+            crate::workload::MAX_WORKERS
+        )));
+    }
     if test.duration.is_zero() {
         return Err(bad(
             "duration is 0; give it a positive duration such as 2 s",

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 /// A scheduler declaration that cannot be run, named with its fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum SchedulerError {
     #[error("scheduler name is empty; name it after its binary, like scx_simple")]
     EmptyName,

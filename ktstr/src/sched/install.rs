@@ -17,7 +17,6 @@ const TAIL_LINES: usize = 30;
 
 /// Why an install could not finish, with its fix.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum InstallError {
     #[error("{spec:?} is not NAME or NAME@VERSION of a crate (letters, digits, '_' and '-'; a version like 1.1.4); for example scx_bpfland@1.1.4")]
     BadSpec { spec: String },

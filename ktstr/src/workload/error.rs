@@ -13,6 +13,13 @@ pub enum WorkloadError {
     ZeroWorkers,
 
     #[error(
+        "num_workers is {num_workers}, over the limit of {max} per worker group: each worker is a \
+         process holding its own report pipe, and more than this exhausts the open-file limit and \
+         the guest's memory; split the load over several groups or cgroups"
+    )]
+    TooManyWorkers { num_workers: usize, max: usize },
+
+    #[error(
         "{work_type} runs in groups of {group} workers but num_workers is {num_workers}; \
          use a multiple of {group}"
     )]

@@ -19,6 +19,7 @@ pub use config::{AffinityMode, SchedPolicy, WorkloadConfig};
 pub use error::WorkloadError;
 pub use handle::WorkloadHandle;
 pub use report::{ExitInfo, Migration, WorkerReport};
+pub use validate::MAX_WORKERS;
 pub use work_type::{CustomFn, Phase, WorkType};
 #[doc(hidden)]
 pub use worker::spin_burst;

@@ -2,11 +2,20 @@
 
 use super::{AffinityMode, Phase, SchedPolicy, WorkType, WorkloadConfig, WorkloadError};
 
+/// Most workers one group may fork.
+pub const MAX_WORKERS: usize = 512;
+
 impl WorkloadConfig {
     /// Rejects configurations that cannot run or would measure nothing.
     pub fn validate(&self) -> Result<(), WorkloadError> {
         if self.num_workers == 0 {
             return Err(WorkloadError::ZeroWorkers);
+        }
+        if self.num_workers > MAX_WORKERS {
+            return Err(WorkloadError::TooManyWorkers {
+                num_workers: self.num_workers,
+                max: MAX_WORKERS,
+            });
         }
         check_policy(self.sched_policy)?;
         check_work_type(&self.work_type)?;

@@ -1,0 +1,29 @@
+//! `CliError`: every way a `ktstr` command can fail; `exit_codes::for_error` maps each to its exit code.
+
+use ktstr::harness::HarnessError;
+use ktstr::host::HostError;
+use ktstr::kernel::KernelError;
+use ktstr::scenario::catalog::UnknownScenario;
+use ktstr::sched::{InstallError, SchedulerError};
+use ktstr::topology::TopologyError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+    #[error(transparent)]
+    Harness(#[from] HarnessError),
+    #[error(transparent)]
+    Scheduler(#[from] SchedulerError),
+    #[error(transparent)]
+    Install(#[from] InstallError),
+    #[error(transparent)]
+    Host(#[from] HostError),
+    #[error(transparent)]
+    UnknownScenario(#[from] UnknownScenario),
+    #[error("reading this host's CPU topology: {0}")]
+    HostTopology(#[source] TopologyError),
+    /// Some scenarios' verdicts were failures (their reports are printed above).
+    #[error("{0} scenario(s) failed")]
+    ScenariosFailed(usize),
+}
