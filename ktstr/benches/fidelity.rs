@@ -18,14 +18,14 @@ fn fifo_hog(ctx: &Ctx) -> Result<AssertResult> {
     let def = CgroupDef::named("shared")
         .push_work(cpu0().sched_policy(SchedPolicy::fifo(50)))
         .push_work(cpu0());
-    execute_defs(ctx, vec![def])
+    Ok(execute_defs(ctx, vec![def])?)
 }
 
 fn two_cgroups(ctx: &Ctx) -> Result<AssertResult> {
-    execute_defs(
+    Ok(execute_defs(
         ctx,
         vec![CgroupDef::named("cg_0"), CgroupDef::named("cg_1")],
-    )
+    )?)
 }
 
 fn stacked_beside_an_idle_cpu(ctx: &Ctx) -> Result<AssertResult> {
@@ -38,7 +38,7 @@ fn stacked_beside_an_idle_cpu(ctx: &Ctx) -> Result<AssertResult> {
         .with_cpuset(CpusetSpec::exact([0, 1, 2]))
         .push_work(on(0, 2))
         .push_work(on(1, 1));
-    execute_defs(ctx, vec![def])
+    Ok(execute_defs(ctx, vec![def])?)
 }
 
 fn panics(_ctx: &Ctx) -> Result<AssertResult> {

@@ -17,10 +17,10 @@ const ROUNDS: usize = 5;
 const DURATION: Duration = Duration::from_secs(2);
 
 fn two_cgroups(ctx: &Ctx) -> Result<AssertResult> {
-    execute_defs(
+    Ok(execute_defs(
         ctx,
         vec![CgroupDef::named("cg_0"), CgroupDef::named("cg_1")],
-    )
+    )?)
 }
 
 fn tests() -> Vec<VmTest> {

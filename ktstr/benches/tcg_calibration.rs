@@ -8,13 +8,13 @@ use ktstr::harness::{run_vm_test, OutcomeKind, VmTest};
 use ktstr::prelude::*;
 
 fn clean(ctx: &Ctx) -> Result<AssertResult> {
-    execute_defs(
+    Ok(execute_defs(
         ctx,
         vec![
             CgroupDef::named("cg_0").workers(2),
             CgroupDef::named("cg_1").workers(2),
         ],
-    )
+    )?)
 }
 
 fn fifo_hog(ctx: &Ctx) -> Result<AssertResult> {
@@ -27,7 +27,7 @@ fn fifo_hog(ctx: &Ctx) -> Result<AssertResult> {
     let def = CgroupDef::named("shared")
         .push_work(cpu0().sched_policy(SchedPolicy::fifo(50)))
         .push_work(cpu0());
-    execute_defs(ctx, vec![def])
+    Ok(execute_defs(ctx, vec![def])?)
 }
 
 fn tests() -> Vec<VmTest> {

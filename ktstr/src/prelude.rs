@@ -6,7 +6,8 @@ pub use crate::assert::{Assert, AssertDetail, AssertResult, DetailKind};
 pub use crate::harness::{OutcomeKind, VmTest};
 pub use crate::scenario::{
     execute_defs, execute_scenario, execute_scenario_with, execute_steps, execute_steps_with,
-    AffinityIntent, Backdrop, CgroupDef, CpusetSpec, Ctx, HoldSpec, Op, Setup, Step, Work,
+    AffinityIntent, Backdrop, CgroupDef, CpusetSpec, Ctx, HoldSpec, Op, ScenarioError, Setup, Step,
+    Work,
 };
 pub use crate::sched::Scheduler;
 pub use crate::topology::{CpuSet, TestTopology, Topology};

@@ -6,13 +6,13 @@ use std::time::Duration;
 use ktstr::prelude::*;
 
 fn two_cgroups_with_cpusets(ctx: &Ctx) -> Result<AssertResult> {
-    execute_defs(
+    Ok(execute_defs(
         ctx,
         vec![
             CgroupDef::named("cg_0").with_cpuset(CpusetSpec::disjoint(0, 2)),
             CgroupDef::named("cg_1").with_cpuset(CpusetSpec::disjoint(1, 2)),
         ],
-    )
+    )?)
 }
 
 /// The kernel's `cpuset.cpus.effective` of a trial cgroup, read directly rather than through ktstr.
@@ -64,7 +64,7 @@ fn cross_cgroup_affinity_stays_confined(ctx: &Ctx) -> Result<AssertResult> {
     let def = CgroupDef::named("narrow")
         .with_cpuset(CpusetSpec::exact([0]))
         .affinity(AffinityIntent::CrossCgroup);
-    execute_defs(ctx, vec![def])
+    Ok(execute_defs(ctx, vec![def])?)
 }
 
 /// Two cgroups swap their disjoint cpusets and hold them: isolation is judged against the swapped sets.
@@ -74,7 +74,7 @@ fn swapped_cpusets_isolate(ctx: &Ctx) -> Result<AssertResult> {
         CgroupDef::named("b").with_cpuset(CpusetSpec::disjoint(1, 2)),
     ]);
     let steps = vec![Step::new(vec![Op::swap_cpusets("a", "b")], HoldSpec::FULL)];
-    execute_scenario(ctx, &backdrop, steps)
+    Ok(execute_scenario(ctx, &backdrop, steps)?)
 }
 
 /// Swap, then clear one cpuset and move the other cgroup's tasks into it: every worker survives the moves
@@ -91,7 +91,7 @@ fn swap_clear_and_move(ctx: &Ctx) -> Result<AssertResult> {
             HoldSpec::Frac(0.5),
         ),
     ];
-    execute_scenario(ctx, &backdrop, steps)
+    Ok(execute_scenario(ctx, &backdrop, steps)?)
 }
 
 /// A SCHED_FIFO hog and a normal worker pinned to one CPU; with RT throttling off (the trial's sysctl) and
@@ -106,7 +106,7 @@ fn fifo_hog_starves_a_normal_worker(ctx: &Ctx) -> Result<AssertResult> {
     let def = CgroupDef::named("shared")
         .push_work(cpu0().sched_policy(SchedPolicy::fifo(50)))
         .push_work(cpu0());
-    execute_defs(ctx, vec![def])
+    Ok(execute_defs(ctx, vec![def])?)
 }
 
 /// Every canned scenario in one guest; timing verdicts are asserted here, on an otherwise idle VM.
@@ -131,7 +131,7 @@ fn stacked_beside_an_idle_cpu(ctx: &Ctx) -> Result<AssertResult> {
         .with_cpuset(CpusetSpec::exact([0, 1, 2]))
         .push_work(on(0, 2))
         .push_work(on(1, 1));
-    execute_defs(ctx, vec![def])
+    Ok(execute_defs(ctx, vec![def])?)
 }
 
 /// Allocates and touches memory until the kernel's OOM killer ends it.

@@ -33,7 +33,7 @@ pub enum OutcomeKind {
 /// ```no_run
 /// use ktstr::prelude::*;
 /// fn two_cgroups(ctx: &Ctx) -> Result<AssertResult> {
-///     execute_defs(ctx, vec![CgroupDef::named("cg_0"), CgroupDef::named("cg_1")])
+///     Ok(execute_defs(ctx, vec![CgroupDef::named("cg_0"), CgroupDef::named("cg_1")])?)
 /// }
 /// let test = VmTest::new("two_cgroups", two_cgroups)
 ///     .topology("1n2l2c1t".parse().unwrap())

@@ -34,10 +34,10 @@ fn assert_engine_ok(name: &str, result: &AssertResult) {
     }
 }
 
-fn scenario_error(result: anyhow::Result<AssertResult>) -> ScenarioError {
+fn scenario_error(result: Result<AssertResult, ScenarioError>) -> ScenarioError {
     match result {
         Ok(r) => panic!("expected a ScenarioError, got a verdict: {r:?}"),
-        Err(e) => e.downcast::<ScenarioError>().expect("a ScenarioError"),
+        Err(e) => e,
     }
 }
 

@@ -5,13 +5,13 @@ use crate::scenario::{execute_defs, AffinityIntent, CgroupDef, CpusetSpec, Ctx, 
 use crate::workload::{SchedPolicy, WorkType};
 
 pub fn steady(ctx: &Ctx) -> anyhow::Result<AssertResult> {
-    execute_defs(
+    Ok(execute_defs(
         ctx,
         vec![
             CgroupDef::named("cg_0").swappable(true),
             CgroupDef::named("cg_1").swappable(true),
         ],
-    )
+    )?)
 }
 
 pub fn steady_llc(ctx: &Ctx) -> anyhow::Result<AssertResult> {
@@ -21,45 +21,45 @@ pub fn steady_llc(ctx: &Ctx) -> anyhow::Result<AssertResult> {
             ctx.topo.num_llcs()
         )));
     }
-    execute_defs(
+    Ok(execute_defs(
         ctx,
         vec![
             CgroupDef::named("cg_0").with_cpuset(CpusetSpec::llc(0)),
             CgroupDef::named("cg_1").with_cpuset(CpusetSpec::llc(1)),
         ],
-    )
+    )?)
 }
 
 pub fn oversubscribed(ctx: &Ctx) -> anyhow::Result<AssertResult> {
     let def = |name: &'static str| {
         CgroupDef::named(name).push_work(Work::new(WorkType::Mixed).workers(16))
     };
-    execute_defs(ctx, vec![def("cg_0"), def("cg_1")])
+    Ok(execute_defs(ctx, vec![def("cg_0"), def("cg_1")])?)
 }
 
 pub fn affinity_pinned(ctx: &Ctx) -> anyhow::Result<AssertResult> {
     let pair: Vec<usize> = ctx.topo.usable_cpus().iter().take(2).collect();
     let def =
         |name: &'static str| CgroupDef::named(name).affinity(AffinityIntent::exact(pair.clone()));
-    execute_defs(ctx, vec![def("cg_0"), def("cg_1")])
+    Ok(execute_defs(ctx, vec![def("cg_0"), def("cg_1")])?)
 }
 
 pub fn mixed_workloads(ctx: &Ctx) -> anyhow::Result<AssertResult> {
-    execute_defs(
+    Ok(execute_defs(
         ctx,
         vec![
             CgroupDef::named("heavy").work_type(WorkType::SpinWait),
             CgroupDef::named("bursty").work_type(WorkType::bursty(50, 100)),
             CgroupDef::named("io").push_work(Work::new(WorkType::IoSync).workers(2)),
         ],
-    )
+    )?)
 }
 
 /// Normal and batch workers are bursty, leaving idle time: SCHED_IDLE workers beside CPU-saturating
 /// normal ones starve by design, which would make the scenario fail on every scheduler.
 pub fn sched_policies(ctx: &Ctx) -> anyhow::Result<AssertResult> {
     let bursty = || WorkType::bursty(20, 40);
-    execute_defs(
+    Ok(execute_defs(
         ctx,
         vec![
             CgroupDef::named("normal")
@@ -70,5 +70,5 @@ pub fn sched_policies(ctx: &Ctx) -> anyhow::Result<AssertResult> {
                 .sched_policy(SchedPolicy::Batch),
             CgroupDef::named("idle").sched_policy(SchedPolicy::Idle),
         ],
-    )
+    )?)
 }

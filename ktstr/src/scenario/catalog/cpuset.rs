@@ -28,7 +28,7 @@ pub fn cpuset_apply(ctx: &Ctx) -> anyhow::Result<AssertResult> {
         idle_step(half),
         split(CpusetSpec::disjoint(0, 2), CpusetSpec::disjoint(1, 2), half),
     ];
-    execute_scenario(ctx, &two_cgroups(None, None), steps)
+    Ok(execute_scenario(ctx, &two_cgroups(None, None), steps)?)
 }
 
 pub fn cpuset_clear(ctx: &Ctx) -> anyhow::Result<AssertResult> {
@@ -44,7 +44,7 @@ pub fn cpuset_clear(ctx: &Ctx) -> anyhow::Result<AssertResult> {
             half,
         ),
     ];
-    execute_scenario(ctx, &backdrop, steps)
+    Ok(execute_scenario(ctx, &backdrop, steps)?)
 }
 
 pub fn cpuset_resize(ctx: &Ctx) -> anyhow::Result<AssertResult> {
@@ -66,7 +66,7 @@ pub fn cpuset_resize(ctx: &Ctx) -> anyhow::Result<AssertResult> {
             third,
         ),
     ];
-    execute_scenario(ctx, &two_cgroups(None, None), steps)
+    Ok(execute_scenario(ctx, &two_cgroups(None, None), steps)?)
 }
 
 pub fn cpuset_swap(ctx: &Ctx) -> anyhow::Result<AssertResult> {
@@ -76,5 +76,9 @@ pub fn cpuset_swap(ctx: &Ctx) -> anyhow::Result<AssertResult> {
         Some(CpusetSpec::disjoint(1, 2)),
     );
     let swap = || Step::new(vec![Op::swap_cpusets("cg_0", "cg_1")], third);
-    execute_scenario(ctx, &backdrop, vec![idle_step(third), swap(), swap()])
+    Ok(execute_scenario(
+        ctx,
+        &backdrop,
+        vec![idle_step(third), swap(), swap()],
+    )?)
 }

@@ -18,7 +18,7 @@ pub fn cgroup_add(ctx: &Ctx) -> anyhow::Result<AssertResult> {
         Step::new(Vec::new(), HALF),
         Step::with_defs(named(&["cg_2", "cg_3"]), HALF),
     ];
-    execute_scenario(ctx, &backdrop, steps)
+    Ok(execute_scenario(ctx, &backdrop, steps)?)
 }
 
 /// Step-local cgroups are stopped, judged and removed when their step ends.
@@ -28,7 +28,7 @@ pub fn cgroup_remove(ctx: &Ctx) -> anyhow::Result<AssertResult> {
         Step::with_defs(named(&["cg_2", "cg_3"]), HALF),
         Step::new(Vec::new(), HALF),
     ];
-    execute_scenario(ctx, &backdrop, steps)
+    Ok(execute_scenario(ctx, &backdrop, steps)?)
 }
 
 /// Random affinities can stack workers unevenly (three on two CPUs, one on the other two), so CPU shares
@@ -46,7 +46,7 @@ pub fn affinity_change(ctx: &Ctx) -> anyhow::Result<AssertResult> {
     };
     let checks = super::spread_unless_set(ctx, 50.0);
     let steps = (0..4).map(|_| randomize()).collect();
-    execute_scenario_with(ctx, &backdrop, steps, Some(&checks))
+    Ok(execute_scenario_with(ctx, &backdrop, steps, Some(&checks))?)
 }
 
 pub fn nested_steady(ctx: &Ctx) -> anyhow::Result<AssertResult> {
@@ -55,11 +55,11 @@ pub fn nested_steady(ctx: &Ctx) -> anyhow::Result<AssertResult> {
         CgroupDef::named("outer_0/inner_1"),
         CgroupDef::named("outer_1/inner_0"),
     ];
-    execute_scenario(
+    Ok(execute_scenario(
         ctx,
         &Backdrop::EMPTY,
         vec![Step::with_defs(defs, HoldSpec::FULL)],
-    )
+    )?)
 }
 
 pub fn nested_task_move(ctx: &Ctx) -> anyhow::Result<AssertResult> {
@@ -69,5 +69,5 @@ pub fn nested_task_move(ctx: &Ctx) -> anyhow::Result<AssertResult> {
         Step::new(Vec::new(), HALF),
         Step::new(vec![Op::move_all_tasks("outer/a", "outer/b")], HALF),
     ];
-    execute_scenario(ctx, &backdrop, steps)
+    Ok(execute_scenario(ctx, &backdrop, steps)?)
 }

@@ -13,7 +13,11 @@ pub fn host_contention(ctx: &Ctx) -> anyhow::Result<AssertResult> {
     let per_cpu = Work::default().workers(ctx.topo.total_cpus());
     let backdrop = Backdrop::with_cgroups([CgroupDef::named("cg_0"), CgroupDef::named("cg_1")])
         .push_op(Op::spawn_host(per_cpu));
-    execute_scenario(ctx, &backdrop, vec![Step::new(Vec::new(), HoldSpec::FULL)])
+    Ok(execute_scenario(
+        ctx,
+        &backdrop,
+        vec![Step::new(Vec::new(), HoldSpec::FULL)],
+    )?)
 }
 
 /// One step per churn cycle: each step's cgroup is created, filled, and removed at the step's end.
@@ -24,7 +28,7 @@ pub fn cgroup_rapid_churn(ctx: &Ctx) -> anyhow::Result<AssertResult> {
     let steps = (0..cycles)
         .map(|_| Step::with_defs(vec![CgroupDef::named("churn")], HoldSpec::Fixed(CYCLE)))
         .collect();
-    execute_scenario(ctx, &backdrop, steps)
+    Ok(execute_scenario(ctx, &backdrop, steps)?)
 }
 
 pub fn cpuset_flip_race(ctx: &Ctx) -> anyhow::Result<AssertResult> {
@@ -38,7 +42,7 @@ pub fn cpuset_flip_race(ctx: &Ctx) -> anyhow::Result<AssertResult> {
             interval: Duration::from_millis(50),
         },
     );
-    execute_scenario(ctx, &backdrop, vec![flip])
+    Ok(execute_scenario(ctx, &backdrop, vec![flip])?)
 }
 
 pub fn workload_variety(ctx: &Ctx) -> anyhow::Result<AssertResult> {
@@ -56,10 +60,10 @@ pub fn workload_variety(ctx: &Ctx) -> anyhow::Result<AssertResult> {
     // Unpinned spinners share CPUs with yielding, sleeping and IO workers in different mixes, so over a
     // few seconds their shares differ by up to ~25 points even under a fair scheduler (measured in the VM).
     let checks = super::spread_unless_set(ctx, 40.0);
-    execute_scenario_with(
+    Ok(execute_scenario_with(
         ctx,
         &Backdrop::EMPTY,
         vec![Step::with_defs(defs, HoldSpec::FULL)],
         Some(&checks),
-    )
+    )?)
 }

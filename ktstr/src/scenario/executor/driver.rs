@@ -6,28 +6,29 @@ use super::live::LiveScope;
 use super::runner::Runner;
 use crate::assert::{Assert, AssertDetail, AssertResult, DetailKind};
 use crate::scenario::liveness::process_alive;
-use crate::scenario::{Backdrop, CgroupDef, Ctx, HoldSpec, Scope, Step};
+use crate::scenario::{Backdrop, CgroupDef, Ctx, HoldSpec, ScenarioError, Scope, Step};
 
 /// How often a hold re-checks that the scheduler is alive.
 const LIVENESS_POLL: Duration = Duration::from_millis(100);
 
-/// Runs the given cgroups for the whole duration and judges them.
+/// Runs the given cgroups for the whole duration and judges them. A declaration that cannot run is a
+/// typed `ScenarioError`, returned before anything starts.
 ///
 /// ```no_run
 /// use ktstr::prelude::*;
 /// fn two_cgroups(ctx: &Ctx) -> Result<AssertResult> {
-///     execute_defs(ctx, vec![
+///     Ok(execute_defs(ctx, vec![
 ///         CgroupDef::named("cg_0").workers(2),
 ///         CgroupDef::named("cg_1").workers(2).with_cpuset(CpusetSpec::llc(0)),
-///     ])
+///     ])?)
 /// }
 /// ```
-pub fn execute_defs(ctx: &Ctx, defs: Vec<CgroupDef>) -> anyhow::Result<AssertResult> {
+pub fn execute_defs(ctx: &Ctx, defs: Vec<CgroupDef>) -> Result<AssertResult, ScenarioError> {
     execute_steps(ctx, vec![Step::with_defs(defs, HoldSpec::FULL)])
 }
 
 /// Runs the steps in order with `ctx.assert` as the checks.
-pub fn execute_steps(ctx: &Ctx, steps: Vec<Step>) -> anyhow::Result<AssertResult> {
+pub fn execute_steps(ctx: &Ctx, steps: Vec<Step>) -> Result<AssertResult, ScenarioError> {
     execute_scenario_with(ctx, &Backdrop::EMPTY, steps, None)
 }
 
@@ -36,7 +37,7 @@ pub fn execute_steps_with(
     ctx: &Ctx,
     steps: Vec<Step>,
     checks: Option<&Assert>,
-) -> anyhow::Result<AssertResult> {
+) -> Result<AssertResult, ScenarioError> {
     execute_scenario_with(ctx, &Backdrop::EMPTY, steps, checks)
 }
 
@@ -45,7 +46,7 @@ pub fn execute_scenario(
     ctx: &Ctx,
     backdrop: &Backdrop,
     steps: Vec<Step>,
-) -> anyhow::Result<AssertResult> {
+) -> Result<AssertResult, ScenarioError> {
     execute_scenario_with(ctx, backdrop, steps, None)
 }
 
@@ -56,7 +57,7 @@ pub fn execute_scenario_with(
     backdrop: &Backdrop,
     steps: Vec<Step>,
     checks: Option<&Assert>,
-) -> anyhow::Result<AssertResult> {
+) -> Result<AssertResult, ScenarioError> {
     let expanded: Vec<(&Step, Vec<CgroupDef>)> =
         steps.iter().map(|s| (s, s.setup.defs(ctx))).collect();
     crate::scenario::validate::validate(ctx, backdrop, &expanded)?;
