@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use ktstr::prelude::*;
 
+#[path = "guest/cgroup_rules.rs"]
+mod cgroup_rules;
+
 fn two_cgroups_with_cpusets(ctx: &Ctx) -> Result<AssertResult> {
     Ok(execute_defs(
         ctx,
@@ -249,6 +252,11 @@ fn main() {
         )
         .topology(topo("1n2l2c1t"))
         .assert(isolated),
+        VmTest::new(
+            "guest_cgroup_manager_rules",
+            cgroup_rules::cgroup_manager_rules,
+        )
+        .topology(topo("1n2l2c1t")),
         VmTest::new("guest_swapped_cpusets_isolate", swapped_cpusets_isolate)
             .topology(topo("1n2l2c1t"))
             .assert(isolated),

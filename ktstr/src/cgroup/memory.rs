@@ -144,7 +144,8 @@ impl MemCgroups {
                 name: name.into(),
                 fault,
             });
-            return Err(fault_error(op, name, fault));
+            let exists = state.cgroups.contains_key(name);
+            return Err(fault_error(op, name, fault, exists));
         }
         Ok(state)
     }
@@ -154,8 +155,10 @@ impl MemCgroups {
     }
 }
 
-/// The error the real manager returns for `fault` during `op`.
-fn fault_error(op: CgroupOp, name: &str, fault: Fault) -> CgroupError {
+/// The error the real manager returns for `fault` during `op` on a cgroup that `exists` or not. Like the
+/// real manager, ENOENT means the cgroup is missing, or, when it exists, that its cpuset files are absent
+/// because the controller is not enabled for it.
+fn fault_error(op: CgroupOp, name: &str, fault: Fault, exists: bool) -> CgroupError {
     let label = match op {
         CgroupOp::Create => ops::MKDIR,
         CgroupOp::Remove => ops::RMDIR,
@@ -171,7 +174,19 @@ fn fault_error(op: CgroupOp, name: &str, fault: Fault) -> CgroupError {
             file: label,
             timeout: WRITE_TIMEOUT,
         },
-        Fault::Errno(Errno::ENOENT) => CgroupError::NotFound { name: name.into() },
+        Fault::Errno(Errno::ENOENT) if !exists => CgroupError::NotFound { name: name.into() },
+        Fault::Errno(Errno::ENOENT)
+            if matches!(
+                op,
+                CgroupOp::SetCpuset | CgroupOp::ClearCpuset | CgroupOp::Cpuset
+            ) =>
+        {
+            CgroupError::ControllerNotEnabled {
+                controller: "cpuset",
+                path: MemCgroups::path(name),
+                file: "cpuset.cpus",
+            }
+        }
         Fault::Errno(errno) => CgroupError::io(
             MemCgroups::path(name),
             label,
@@ -454,12 +469,28 @@ mod tests {
     }
 
     #[test]
+    /// The same classes `CgroupManager::classify` gives the kernel's answers (tests/host/cgroup.rs drives
+    /// the real manager into each: a missing cgroup, a cgroup without the cpuset controller).
     fn faults_map_to_the_real_managers_errors() -> anyhow::Result<()> {
         let cg = MemCgroups::new();
         cg.create_cgroup("a")?;
         cg.fail_next(CgroupOp::SetCpuset, Fault::Errno(Errno::ENOENT));
         let err = cg
             .set_cpuset("a", &CpuSet::from_range(0..1))
+            .expect_err("fault");
+        assert!(
+            matches!(
+                err,
+                CgroupError::ControllerNotEnabled {
+                    controller: "cpuset",
+                    ..
+                }
+            ),
+            "an existing cgroup without cpuset files: {err:?}"
+        );
+        cg.fail_next(CgroupOp::SetCpuset, Fault::Errno(Errno::ENOENT));
+        let err = cg
+            .set_cpuset("gone", &CpuSet::from_range(0..1))
             .expect_err("fault");
         assert!(matches!(err, CgroupError::NotFound { .. }), "{err:?}");
         cg.fail_next(CgroupOp::Tasks, Fault::Timeout);

@@ -1,4 +1,5 @@
-//! `CgroupManager` on this host's real cgroup2 mount, plus cpuset tests that need a cgroup v2 cpuset controller.
+//! `CgroupManager` on this host's real cgroup2 mount. The rules that need a cgroup v2 cpuset controller run
+//! inside the guest instead: `guest_cgroup_manager_rules` in tests/vm.rs (tests/guest/cgroup_rules.rs).
 //!
 //! Every test works under its own parent `ktstr-test-<pid>-<n>` and removes it through a guard, pass or fail.
 
@@ -324,114 +325,6 @@ fn setup_with_cpuset_matches_what_the_root_offers() -> Result<()> {
     ensure!(
         !scratch.manager.parent().exists(),
         "a failed setup creates nothing"
-    );
-    Ok(())
-}
-
-/// A scratch parent with the cpuset controller, on `KTSTR_CGROUP_ROOT` (default `/sys/fs/cgroup`).
-fn cpuset_scratch() -> Result<Scratch> {
-    require_root();
-    let root = std::env::var_os("KTSTR_CGROUP_ROOT")
-        .map_or_else(|| PathBuf::from("/sys/fs/cgroup"), PathBuf::from);
-    let scratch = Scratch::under(&root);
-    scratch.manager.setup(Controllers::CPUSET_AND_CPU)?;
-    Ok(scratch)
-}
-
-fn parent_effective_cpus(cg: &CgroupManager) -> Result<CpuSet> {
-    let text = std::fs::read_to_string(cg.parent().join("cpuset.cpus.effective"))?;
-    Ok(CpuSet::parse(&text)?)
-}
-
-fn subtree_control(dir: &Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(dir.join("cgroup.subtree_control"))?;
-    Ok(text.split_whitespace().map(String::from).collect())
-}
-
-#[test]
-#[ignore = "needs cgroup v2 with the cpuset controller; runs inside the ktstr VM guest"]
-fn cpuset_set_read_back_and_clear() -> Result<()> {
-    let scratch = cpuset_scratch()?;
-    let cg = &scratch.manager;
-    let all = parent_effective_cpus(cg)?;
-    let first = CpuSet::from_iter(all.first());
-    cg.create_cgroup("a")?;
-    ensure!(
-        cg.cpuset("a")?.is_empty(),
-        "a new cgroup inherits: empty cpuset.cpus"
-    );
-    cg.set_cpuset("a", &first)?;
-    ensure!(cg.cpuset("a")? == first);
-    ensure!(cg.effective_cpuset("a")? == first);
-    cg.clear_cpuset("a")?;
-    ensure!(cg.cpuset("a")?.is_empty());
-    ensure!(
-        cg.effective_cpuset("a")? == all,
-        "a cleared cpuset falls back to the parent's CPUs"
-    );
-    Ok(())
-}
-
-#[test]
-#[ignore = "needs cgroup v2 with the cpuset controller; runs inside the ktstr VM guest"]
-fn nested_cgroups_inherit_the_cpuset() -> Result<()> {
-    let scratch = cpuset_scratch()?;
-    let cg = &scratch.manager;
-    let first = CpuSet::from_iter(parent_effective_cpus(cg)?.first());
-    let sleeper = Sleeper::spawn()?;
-    cg.create_cgroup("a")?;
-    cg.set_cpuset("a", &first)?;
-    cg.create_cgroup("a/b")?;
-    ensure!(
-        subtree_control(&scratch.dir("a"))? == ["cpuset", "cpu"],
-        "the intermediate cgroup delegates"
-    );
-    ensure!(cg.cpuset("a/b")?.is_empty());
-    ensure!(cg.effective_cpuset("a/b")? == first, "a/b runs on a's CPUs");
-    cg.move_task("a/b", sleeper.pid())?;
-    ensure!(cg.tasks("a/b")? == [sleeper.pid()]);
-    cg.remove_cgroup("a")?;
-    let root = cg.parent().parent().context("parent has a parent")?;
-    ensure!(
-        procs_of(root)?.contains(&sleeper.pid()),
-        "drained to the cgroup2 root: the parent enables controllers, so it may not hold tasks"
-    );
-    Ok(())
-}
-
-#[test]
-#[ignore = "needs cgroup v2 with the cpuset controller; runs inside the ktstr VM guest"]
-fn clear_subtree_control_disables_the_controllers() -> Result<()> {
-    let scratch = cpuset_scratch()?;
-    let cg = &scratch.manager;
-    cg.create_cgroup("a/b")?;
-    ensure!(!subtree_control(&scratch.dir("a"))?.is_empty());
-    cg.remove_cgroup("a/b")?;
-    cg.clear_subtree_control("a")?;
-    ensure!(subtree_control(&scratch.dir("a"))?.is_empty());
-    Ok(())
-}
-
-#[test]
-#[ignore = "needs cgroup v2 with the cpuset controller; runs inside the ktstr VM guest"]
-fn remove_drains_while_a_sibling_is_populated() -> Result<()> {
-    let scratch = cpuset_scratch()?;
-    let cg = &scratch.manager;
-    let (stays, goes) = (Sleeper::spawn()?, Sleeper::spawn()?);
-    cg.create_cgroup("b")?;
-    cg.create_cgroup("c")?;
-    cg.move_task("b", stays.pid())?;
-    cg.move_task("c", goes.pid())?;
-    cg.remove_cgroup("c")?;
-    ensure!(!scratch.dir("c").exists());
-    ensure!(
-        cg.tasks("b")? == [stays.pid()],
-        "the sibling keeps its task"
-    );
-    let root = cg.parent().parent().context("parent has a parent")?;
-    ensure!(
-        procs_of(root)?.contains(&goes.pid()),
-        "drained to the cgroup2 root"
     );
     Ok(())
 }
