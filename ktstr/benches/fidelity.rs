@@ -8,67 +8,19 @@ use std::time::Duration;
 use ktstr::harness::{run_vm_test, OutcomeKind, VmTest};
 use ktstr::prelude::*;
 
-fn fifo_hog(ctx: &Ctx) -> Result<AssertResult> {
-    std::fs::write("/sys/kernel/debug/sched/fair_server/cpu0/runtime", "0")?;
-    let cpu0 = || {
-        Work::new(WorkType::SpinWait)
-            .workers(1)
-            .affinity(AffinityIntent::exact([0]))
-    };
-    let def = CgroupDef::named("shared")
-        .push_work(cpu0().sched_policy(SchedPolicy::fifo(50)))
-        .push_work(cpu0());
-    Ok(execute_defs(ctx, vec![def])?)
-}
+#[path = "../tests/guest/fixtures.rs"]
+mod fixtures;
+
+use fixtures::{
+    crashes_the_kernel, exhausts_memory, fifo_hog_starves_a_normal_worker, never_returns, panics,
+    stacked_beside_an_idle_cpu, whole_catalog,
+};
 
 fn two_cgroups(ctx: &Ctx) -> Result<AssertResult> {
     Ok(execute_defs(
         ctx,
         vec![CgroupDef::named("cg_0"), CgroupDef::named("cg_1")],
     )?)
-}
-
-fn stacked_beside_an_idle_cpu(ctx: &Ctx) -> Result<AssertResult> {
-    let on = |cpu: usize, workers: usize| {
-        Work::new(WorkType::SpinWait)
-            .workers(workers)
-            .affinity(AffinityIntent::exact([cpu]))
-    };
-    let def = CgroupDef::named("stacked")
-        .with_cpuset(CpusetSpec::exact([0, 1, 2]))
-        .push_work(on(0, 2))
-        .push_work(on(1, 1));
-    Ok(execute_defs(ctx, vec![def])?)
-}
-
-fn panics(_ctx: &Ctx) -> Result<AssertResult> {
-    panic!("deliberate panic");
-}
-
-fn crashes_the_kernel(_ctx: &Ctx) -> Result<AssertResult> {
-    std::fs::write("/proc/sysrq-trigger", "c")?;
-    Ok(AssertResult::fail_msg("the kernel survived a sysrq crash"))
-}
-
-fn hangs(_ctx: &Ctx) -> Result<AssertResult> {
-    loop {
-        std::thread::sleep(Duration::from_secs(1));
-    }
-}
-
-fn exhausts_memory(_ctx: &Ctx) -> Result<AssertResult> {
-    let mut hoard: Vec<Vec<u8>> = Vec::new();
-    loop {
-        hoard.push(vec![0x5a; 16 << 20]);
-    }
-}
-
-fn whole_catalog(ctx: &Ctx) -> Result<AssertResult> {
-    let mut verdict = AssertResult::pass();
-    for canned in ktstr::scenario::catalog::catalog() {
-        verdict = verdict.merge((canned.run)(ctx)?);
-    }
-    Ok(verdict)
 }
 
 fn qmap(args: &[&str]) -> Scheduler {
@@ -101,11 +53,11 @@ fn tests() -> Vec<VmTest> {
             .scheduler(qmap(&["-l", "100"]))
             .duration(Duration::from_secs(15))
             .expect(died),
-        VmTest::new("rt_hog_eevdf", fifo_hog)
+        VmTest::new("rt_hog_eevdf", fifo_hog_starves_a_normal_worker)
             .push_sysctl("kernel/sched_rt_runtime_us", "-1")
             .duration(Duration::from_secs(5))
             .expect(OutcomeKind::ChecksFailed),
-        VmTest::new("rt_hog_scx_simple", fifo_hog)
+        VmTest::new("rt_hog_scx_simple", fifo_hog_starves_a_normal_worker)
             .scheduler(simple())
             .push_sysctl("kernel/sched_rt_runtime_us", "-1")
             .duration(Duration::from_secs(5))
@@ -115,7 +67,7 @@ fn tests() -> Vec<VmTest> {
             .expect(OutcomeKind::ChecksFailed),
         VmTest::new("test_panic", panics).expect(OutcomeKind::TestPanicked),
         VmTest::new("guest_kernel_panic", crashes_the_kernel).expect(OutcomeKind::GuestKernelPanic),
-        VmTest::new("hang", hangs)
+        VmTest::new("hang", never_returns)
             .timeout(Duration::from_secs(5))
             .expect(OutcomeKind::TimedOut),
         VmTest::new("oom_in_test", exhausts_memory)

@@ -7,6 +7,13 @@ use ktstr::prelude::*;
 
 #[path = "guest/cgroup_rules.rs"]
 mod cgroup_rules;
+#[path = "guest/fixtures.rs"]
+mod fixtures;
+
+use fixtures::{
+    crashes_the_kernel, exhausts_memory, fifo_hog_starves_a_normal_worker, never_returns, panics,
+    stacked_beside_an_idle_cpu, whole_catalog,
+};
 
 fn two_cgroups_with_cpusets(ctx: &Ctx) -> Result<AssertResult> {
     Ok(execute_defs(
@@ -97,71 +104,24 @@ fn swap_clear_and_move(ctx: &Ctx) -> Result<AssertResult> {
     Ok(execute_scenario(ctx, &backdrop, steps)?)
 }
 
-/// A SCHED_FIFO hog and a normal worker pinned to one CPU; with RT throttling off (the trial's sysctl) and
-/// CPU 0's fair server (6.12's 5 % reserve for normal tasks) off, the normal one starves.
-fn fifo_hog_starves_a_normal_worker(ctx: &Ctx) -> Result<AssertResult> {
-    std::fs::write("/sys/kernel/debug/sched/fair_server/cpu0/runtime", "0")?;
-    let cpu0 = || {
-        Work::new(WorkType::SpinWait)
-            .workers(1)
-            .affinity(AffinityIntent::exact([0]))
-    };
-    let def = CgroupDef::named("shared")
-        .push_work(cpu0().sched_policy(SchedPolicy::fifo(50)))
-        .push_work(cpu0());
-    Ok(execute_defs(ctx, vec![def])?)
-}
-
-/// Every canned scenario in one guest; timing verdicts are asserted here, on an otherwise idle VM.
-fn whole_catalog(ctx: &Ctx) -> Result<AssertResult> {
-    let mut verdict = AssertResult::pass();
-    for canned in ktstr::scenario::catalog::catalog() {
-        let result =
-            (canned.run)(ctx).map_err(|e| e.context(format!("canned scenario {}", canned.name)))?;
-        verdict = verdict.merge(result);
-    }
-    Ok(verdict)
-}
-
-/// One cpuset of three CPUs: two workers pinned to its first CPU, one to its second, the third idles.
-fn stacked_beside_an_idle_cpu(ctx: &Ctx) -> Result<AssertResult> {
-    let on = |cpu: usize, workers: usize| {
-        Work::new(WorkType::SpinWait)
-            .workers(workers)
-            .affinity(AffinityIntent::exact([cpu]))
-    };
-    let def = CgroupDef::named("stacked")
-        .with_cpuset(CpusetSpec::exact([0, 1, 2]))
-        .push_work(on(0, 2))
-        .push_work(on(1, 1));
-    Ok(execute_defs(ctx, vec![def])?)
-}
-
-/// Allocates and touches memory until the kernel's OOM killer ends it.
-fn exhausts_memory(_ctx: &Ctx) -> Result<AssertResult> {
+/// A custom worker that allocates and touches memory until it is killed.
+fn hoarding_worker(_stop: &std::sync::atomic::AtomicBool) -> ktstr::workload::WorkerReport {
     let mut hoard: Vec<Vec<u8>> = Vec::new();
     loop {
         hoard.push(vec![0x5a; 16 << 20]);
     }
 }
 
+/// One hoarding worker beside a spinning one: the OOM killer takes the hoarder, and the verdict says so.
+fn a_worker_exhausts_memory(ctx: &Ctx) -> Result<AssertResult> {
+    let def = CgroupDef::named("hoard")
+        .push_work(Work::new(WorkType::custom("hoard", hoarding_worker)).workers(1))
+        .push_work(Work::new(WorkType::SpinWait).workers(1));
+    Ok(execute_defs(ctx, vec![def])?)
+}
+
 fn aborts(_ctx: &Ctx) -> Result<AssertResult> {
     std::process::abort();
-}
-
-fn panics(_ctx: &Ctx) -> Result<AssertResult> {
-    panic!("deliberate panic in the test function");
-}
-
-fn crashes_the_kernel(_ctx: &Ctx) -> Result<AssertResult> {
-    std::fs::write("/proc/sysrq-trigger", "c")?;
-    Ok(AssertResult::fail_msg("the kernel survived a sysrq crash"))
-}
-
-fn never_returns(_ctx: &Ctx) -> Result<AssertResult> {
-    loop {
-        std::thread::sleep(Duration::from_secs(1));
-    }
 }
 
 /// `NAME@VERSION` of each published scheduler the suite runs, from `real_schedulers.txt`.
@@ -293,6 +253,11 @@ fn main() {
         VmTest::new("tp_test_exhausts_memory", exhausts_memory)
             .memory_mb(512)
             .expect(OutcomeKind::TestKilled)
+            .expect_reason("killed by the OOM killer"),
+        VmTest::new("tp_worker_exhausts_memory", a_worker_exhausts_memory)
+            .memory_mb(512)
+            .expect(OutcomeKind::ChecksFailed)
+            .expect_detail(DetailKind::WorkerDied)
             .expect_reason("killed by the OOM killer"),
         VmTest::new("tp_test_aborts", aborts)
             .expect(OutcomeKind::TestKilled)

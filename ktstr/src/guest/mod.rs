@@ -7,4 +7,5 @@ mod system;
 mod test_process;
 mod trial;
 
+pub(crate) use system::children_of;
 pub use trial::{run_guest, GuestTestFn};

@@ -61,20 +61,20 @@ pub(crate) fn power_off() -> ! {
     }
 }
 
-/// Pids whose parent is PID 1, read from /proc.
-pub(crate) fn children_of_init() -> Vec<u32> {
+/// Children of `parent` as (pid, command name), read from /proc.
+pub(crate) fn children_of(parent: u32) -> Vec<(u32, String)> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
+    let parent = parent.to_string();
     entries
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let ppid = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(1));
-            ppid == Some("1")
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let (head, rest) = stat.rsplit_once(')')?;
+            let comm = head.split_once('(')?.1.to_string();
+            (rest.split_whitespace().nth(1) == Some(parent.as_str())).then_some((pid, comm))
         })
         .collect()
 }

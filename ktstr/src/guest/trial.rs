@@ -195,8 +195,9 @@ fn reap_orphans(scheduler: Option<u32>) {
     let _ = std::fs::write(Path::new(CGROUP_PARENT).join("cgroup.kill"), "1");
     let until = Instant::now() + ORPHAN_GRACE;
     loop {
-        let children = system::children_of_init()
+        let children = system::children_of(1)
             .into_iter()
+            .map(|(pid, _)| pid)
             .filter(|pid| Some(*pid) != scheduler);
         let mut left = 0;
         for pid in children {

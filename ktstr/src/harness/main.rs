@@ -54,21 +54,10 @@ fn judge(test: &VmTest) -> Result<(), Failed> {
 }
 
 /// Pids of QEMU processes that are children of this process.
-fn qemu_children() -> Vec<i32> {
-    let me = std::process::id().to_string();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let Some((comm, rest)) = stat.rsplit_once(')') else {
-                return false;
-            };
-            let ppid = rest.split_whitespace().nth(1);
-            comm.contains("qemu") && ppid == Some(me.as_str())
-        })
+fn qemu_children() -> Vec<u32> {
+    crate::guest::children_of(std::process::id())
+        .into_iter()
+        .filter(|(_, comm)| comm.contains("qemu"))
+        .map(|(pid, _)| pid)
         .collect()
 }

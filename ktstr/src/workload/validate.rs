@@ -196,7 +196,13 @@ mod tests {
                 matches!(e, WorkloadError::ZeroWorkers)
             }),
             (config(WorkType::SpinWait, MAX_WORKERS + 1), |e| {
-                matches!(e, WorkloadError::TooManyWorkers { max: MAX_WORKERS, .. })
+                matches!(
+                    e,
+                    WorkloadError::TooManyWorkers {
+                        max: MAX_WORKERS,
+                        ..
+                    }
+                )
             }),
             (config(WorkType::pipe_io(1), 3), |e| {
                 matches!(e, WorkloadError::GroupSize { group: 2, .. })
