@@ -7,6 +7,12 @@ use std::time::Duration;
 use ktstr::harness::{run_vm_test, OutcomeKind, VmTest};
 use ktstr::prelude::*;
 
+#[path = "../tests/guest/fixtures.rs"]
+#[expect(dead_code, reason = "the calibration uses one fixture of the shared set")]
+mod fixtures;
+
+use fixtures::fifo_hog_starves_a_normal_worker as fifo_hog;
+
 fn clean(ctx: &Ctx) -> Result<AssertResult> {
     Ok(execute_defs(
         ctx,
@@ -15,19 +21,6 @@ fn clean(ctx: &Ctx) -> Result<AssertResult> {
             CgroupDef::named("cg_1").workers(2),
         ],
     )?)
-}
-
-fn fifo_hog(ctx: &Ctx) -> Result<AssertResult> {
-    std::fs::write("/sys/kernel/debug/sched/fair_server/cpu0/runtime", "0")?;
-    let cpu0 = || {
-        Work::new(WorkType::SpinWait)
-            .workers(1)
-            .affinity(AffinityIntent::exact([0]))
-    };
-    let def = CgroupDef::named("shared")
-        .push_work(cpu0().sched_policy(SchedPolicy::fifo(50)))
-        .push_work(cpu0());
-    Ok(execute_defs(ctx, vec![def])?)
 }
 
 fn tests() -> Vec<VmTest> {
