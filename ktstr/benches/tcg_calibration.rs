@@ -8,7 +8,10 @@ use ktstr::harness::{run_vm_test, OutcomeKind, VmTest};
 use ktstr::prelude::*;
 
 #[path = "../tests/guest/fixtures.rs"]
-#[expect(dead_code, reason = "the calibration uses one fixture of the shared set")]
+#[expect(
+    dead_code,
+    reason = "the calibration uses one fixture of the shared set"
+)]
 mod fixtures;
 
 use fixtures::fifo_hog_starves_a_normal_worker as fifo_hog;

@@ -119,6 +119,65 @@ fn failed(error: String) -> TestEnd {
 mod tests {
     use super::*;
     use crate::assert::AssertResult;
+    use crate::cgroup::MemCgroups;
+    use crate::topology::{TestTopology, Topology};
+
+    fn passes(_: &Ctx) -> anyhow::Result<AssertResult> {
+        Ok(AssertResult::pass())
+    }
+
+    fn errs(_: &Ctx) -> anyhow::Result<AssertResult> {
+        Err(anyhow::anyhow!("no such cgroup").context("step 0"))
+    }
+
+    fn panics(_: &Ctx) -> anyhow::Result<AssertResult> {
+        panic!("on purpose")
+    }
+
+    fn aborts(_: &Ctx) -> anyhow::Result<AssertResult> {
+        std::process::abort()
+    }
+
+    fn exits(_: &Ctx) -> anyhow::Result<AssertResult> {
+        std::process::exit(7)
+    }
+
+    /// The real fork: each way a test function can end reaches the parent as its `TestEnd`.
+    #[test]
+    fn every_way_a_test_ends_crosses_the_process_boundary() {
+        let topo = TestTopology::from_topology(&"1n1l2c1t".parse::<Topology>().expect("topology"));
+        let cgroups = MemCgroups::new();
+        let ctx = Ctx::builder(&cgroups, &topo).build();
+        assert_eq!(
+            run_test(passes, &ctx),
+            TestEnd::Returned {
+                result: AssertResult::pass()
+            }
+        );
+        assert_eq!(
+            run_test(errs, &ctx),
+            TestEnd::Failed {
+                error: "step 0: no such cgroup".into()
+            }
+        );
+        assert_eq!(
+            run_test(panics, &ctx),
+            TestEnd::Panicked {
+                message: "on purpose".into()
+            }
+        );
+        assert!(
+            matches!(
+                run_test(aborts, &ctx),
+                TestEnd::Killed { signal: 6, ref signal_name, .. } if signal_name == "SIGABRT"
+            ),
+            "abort is SIGABRT"
+        );
+        assert_eq!(
+            run_test(exits, &ctx),
+            failed("the test process exited with status 7 before returning a verdict".into())
+        );
+    }
 
     #[test]
     fn wait_statuses_become_test_ends() {
