@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ktstr::harness::{run_vm_test, OutcomeKind, VmTest};
+use ktstr::harness::{run_vm_test, write_record, OutcomeKind, VmTest};
 use ktstr::prelude::*;
 
 #[path = "../tests/guest/fixtures.rs"]
@@ -106,9 +106,11 @@ fn main() -> anyhow::Result<()> {
         for test in &tests {
             let observed = match run_vm_test(test) {
                 Ok(outcome) => {
+                    let record = write_record(&outcome)
+                        .map_or_else(|e| format!("not written: {e}"), |p| p.display().to_string());
                     if outcome.kind != test.expected() {
                         misses.push(format!(
-                            "round {round} {}: {:?}: {}",
+                            "round {round} {}: {:?}: {} (record {record})",
                             test.name(),
                             outcome.kind,
                             outcome.reason

@@ -23,9 +23,22 @@ impl Assert {
     /// assert_eq!(r.details[0].message, "tid 42 starved (0 work units)");
     /// ```
     pub fn assert_cgroup(&self, reports: &[WorkerReport], cpuset: Option<&CpuSet>) -> AssertResult {
+        self.assert_cgroup_under(reports, cpuset, None)
+    }
+
+    /// `assert_cgroup`, knowing how idle the cgroup's CPUs were while its workers ran (`idle_pct`, from
+    /// [`crate::workload::CpuTimes`]). On saturated CPUs a per-CPU scheduler cannot split tasks evenly when
+    /// their count is not a multiple of the CPUs, so the fairness spread allows that placement quantum;
+    /// with idle room, or unknown, it does not.
+    pub fn assert_cgroup_under(
+        &self,
+        reports: &[WorkerReport],
+        cpuset: Option<&CpuSet>,
+        idle_pct: Option<f64>,
+    ) -> AssertResult {
         let num_cpus = cpu_count(reports, cpuset);
         let mut result = AssertResult::pass();
-        result.stats = ScenarioStats::from_cgroup(cgroup_stats(reports, num_cpus));
+        result.stats = ScenarioStats::from_cgroup(cgroup_stats(reports, num_cpus, idle_pct));
         if let Err(e) = self.validate() {
             result.push_failure(AssertDetail::new(DetailKind::Other, e.to_string()));
             return result;
@@ -33,7 +46,7 @@ impl Assert {
         for detail in liveness::worker_deaths(reports) {
             result.push_failure(detail);
         }
-        for (check, judgement) in self.judgements(reports, cpuset, num_cpus) {
+        for (check, judgement) in self.judgements(reports, cpuset, num_cpus, idle_pct) {
             for detail in judgement.failures {
                 result.push_failure(detail);
             }
@@ -50,6 +63,7 @@ impl Assert {
         reports: &[WorkerReport],
         cpuset: Option<&CpuSet>,
         num_cpus: usize,
+        idle_pct: Option<f64>,
     ) -> Vec<(&'static str, Judgement)> {
         let mut out = Vec::new();
         let starvation = self.not_starved == Some(true);
@@ -66,7 +80,7 @@ impl Assert {
             ));
             out.push((
                 "fairness spread",
-                fairness::fairness_spread(reports, num_cpus, self.spread_limit()),
+                fairness::fairness_spread(reports, num_cpus, self.spread_limit(), idle_pct),
             ));
         }
         if let Some(max) = self.max_throughput_cv {

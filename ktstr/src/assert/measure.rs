@@ -1,7 +1,9 @@
 //! Summarizes one cgroup's worker reports into `CgroupStats`.
 
 use super::checks::benchmark::{migration_totals, pooled_latencies};
-use super::checks::fairness::{comparable, min_max, off_cpu_pcts, spread_lower_bound};
+use super::checks::fairness::{
+    comparable, min_max, off_cpu_pcts, placement_quantum_pct, spread_lower_bound,
+};
 use super::checks::liveness::live;
 use super::math::{cv, mean, nearest_rank};
 use super::CgroupStats;
@@ -20,7 +22,11 @@ pub(crate) fn cpu_count(reports: &[WorkerReport], cpuset: Option<&CpuSet>) -> us
 }
 
 /// Statistics of the live workers; `num_workers` counts dead ones too.
-pub(crate) fn cgroup_stats(reports: &[WorkerReport], num_cpus: usize) -> CgroupStats {
+pub(crate) fn cgroup_stats(
+    reports: &[WorkerReport],
+    num_cpus: usize,
+    idle_pct: Option<f64>,
+) -> CgroupStats {
     let pcts = off_cpu_pcts(reports);
     let (shares, _) = comparable(reports);
     let (min_off, max_off) = min_max(&pcts).unwrap_or((0.0, 0.0));
@@ -40,7 +46,10 @@ pub(crate) fn cgroup_stats(reports: &[WorkerReport], num_cpus: usize) -> CgroupS
         min_off_cpu_pct: min_off,
         max_off_cpu_pct: max_off,
         spread: max_off - min_off,
-        spread_lower_bound: spread_lower_bound(&shares).unwrap_or(0.0),
+        spread_lower_bound: (spread_lower_bound(&shares).unwrap_or(0.0)
+            - placement_quantum_pct(&shares, idle_pct))
+        .max(0.0),
+        cpus_idle_pct: idle_pct,
         min_timeslices: live(reports)
             .map(|r| r.schedstat_run_count)
             .min()
@@ -93,7 +102,7 @@ mod tests {
             schedstat_run_delay_ns: 60_000,
             ..worker(2)
         };
-        let s = cgroup_stats(&[a, b, dead(3, ExitInfo::Signaled(9))], 2);
+        let s = cgroup_stats(&[a, b, dead(3, ExitInfo::Signaled(9))], 2, None);
         assert_eq!((s.num_workers, s.num_cpus), (3, 2));
         assert_eq!(
             (
@@ -126,7 +135,7 @@ mod tests {
     #[test]
     fn stats_of_no_measurements_are_zero_not_nan() {
         for reports in [vec![], vec![dead(1, ExitInfo::TimedOut)]] {
-            let s = cgroup_stats(&reports, 0);
+            let s = cgroup_stats(&reports, 0, None);
             let json = serde_json::to_string(&s).expect("stats serialize");
             assert!(!json.contains("null"), "{json}");
             assert_eq!(

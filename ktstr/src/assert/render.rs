@@ -97,6 +97,9 @@ fn render_cgroup(out: &mut String, index: usize, cg: &CgroupStats) {
     if cg.p99_wake_latency_us > 0.0 {
         *out += &format!(" p99_wake={:.1}us", cg.p99_wake_latency_us);
     }
+    if let Some(idle) = cg.cpus_idle_pct {
+        *out += &format!(" cpus_idle={idle:.0}%");
+    }
     out.push('\n');
 }
 

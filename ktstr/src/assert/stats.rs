@@ -15,9 +15,13 @@ pub struct CgroupStats {
     pub max_off_cpu_pct: f64,
     /// `max_off_cpu_pct - min_off_cpu_pct`, in percentage points.
     pub spread: f64,
-    /// The spread the fairness check judged: the widest pair's difference less its timeslice noise.
+    /// The spread the fairness check judged: the widest pair's difference less its timeslice noise and,
+    /// on saturated CPUs, the placement quantum.
     #[serde(default)]
     pub spread_lower_bound: f64,
+    /// How idle the cgroup's CPUs were while its workers ran, in percent; `None` when not measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus_idle_pct: Option<f64>,
     /// The fewest timeslices a live worker ran (schedstats); 0 when not measured.
     #[serde(default)]
     pub min_timeslices: u64,

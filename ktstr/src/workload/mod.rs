@@ -2,6 +2,7 @@
 
 mod collect;
 mod config;
+mod cpu_time;
 mod error;
 pub mod exit_code;
 mod fork;
@@ -16,6 +17,7 @@ mod work_type;
 mod worker;
 
 pub use config::{AffinityMode, SchedPolicy, WorkloadConfig};
+pub use cpu_time::CpuTimes;
 pub use error::WorkloadError;
 pub use handle::WorkloadHandle;
 pub use report::{ExitInfo, Migration, WorkerReport};

@@ -18,6 +18,25 @@ use crate::workload::WorkerReport;
 pub(crate) const MIN_JUDGED_WALL_MS: u64 = 500;
 /// Standard errors of a pair's difference that its spread must clear before it counts against the threshold.
 pub(crate) const SPREAD_Z: f64 = 3.0;
+/// CPUs idle at most this share of the time count as saturated.
+pub(crate) const SATURATED_IDLE_PCT: f64 = 5.0;
+
+/// On saturated CPUs shared by `m` runnable tasks per CPU on average (from the workers' mean on-CPU
+/// share), a per-CPU scheduler's best static placement puts `floor(m)` tasks on some CPUs and `ceil(m)` on
+/// others: workers then differ by `1/floor(m) - 1/ceil(m)` of the CPU, in percentage points. Zero when
+/// the CPUs had idle room (or it is unknown), or with at most one task per CPU.
+pub(crate) fn placement_quantum_pct(shares: &[Share], idle_pct: Option<f64>) -> f64 {
+    if !idle_pct.is_some_and(|idle| idle <= SATURATED_IDLE_PCT) || shares.is_empty() {
+        return 0.0;
+    }
+    let mean_on = shares.iter().map(|s| 1.0 - s.pct / 100.0).sum::<f64>() / shares.len() as f64;
+    if mean_on <= 0.0 {
+        return 0.0;
+    }
+    let m = 1.0 / mean_on;
+    let (lo, hi) = (m.floor().max(1.0), m.ceil().max(1.0));
+    (1.0 / lo - 1.0 / hi) * 100.0
+}
 
 /// Share of wall time the worker spent off CPU, in percent; `None` without wall time.
 pub(crate) fn off_cpu_pct(r: &WorkerReport) -> Option<f64> {
@@ -95,11 +114,13 @@ pub(crate) fn comparable(reports: &[WorkerReport]) -> (Vec<Share>, Option<String
     (shares, note)
 }
 
-/// Fails when two workers' off-CPU shares differ by more than the limit beyond their sampling noise.
+/// Fails when two workers' off-CPU shares differ by more than the limit beyond their sampling noise and,
+/// on saturated CPUs (`idle_pct`), beyond the placement quantum.
 pub(crate) fn fairness_spread(
     reports: &[WorkerReport],
     num_cpus: usize,
     limit: Limit<f64>,
+    idle_pct: Option<f64>,
 ) -> Judgement {
     let (shares, left_out) = comparable(reports);
     if shares.len() < 2 {
@@ -111,13 +132,18 @@ pub(crate) fn fairness_spread(
     }
     let pcts: Vec<f64> = shares.iter().map(|s| s.pct).collect();
     let (lo, hi) = min_max(&pcts).unwrap_or((0.0, 0.0));
-    let bound = spread_lower_bound(&shares).unwrap_or(0.0);
+    let quantum = placement_quantum_pct(&shares, idle_pct);
+    let bound = (spread_lower_bound(&shares).unwrap_or(0.0) - quantum).max(0.0);
     if bound <= limit.value {
         return Judgement::failures(Vec::new()).leaving_out(left_out);
     }
+    let beyond = match quantum {
+        0.0 => "timeslice noise".to_string(),
+        q => format!("timeslice noise and the {q:.0}% placement quantum of saturated cpus"),
+    };
     let mut message = format!(
         "unfair cgroup: spread={:.0}% ({lo:.0}-{hi:.0}%) {} workers on {num_cpus} cpus, \
-         at least {bound:.0}% beyond timeslice noise",
+         at least {bound:.0}% beyond {beyond}",
         hi - lo,
         shares.len()
     );
@@ -172,7 +198,7 @@ mod tests {
             ),
         ];
         for (reports, limit, want) in cases {
-            let got = fairness_spread(&reports, 4, limit);
+            let got = fairness_spread(&reports, 4, limit, None);
             assert_eq!(message(&got), want, "{} workers", reports.len());
             assert!(got.failures.iter().all(|d| d.kind == DetailKind::Unfair));
             assert_eq!(got.not_judged, None);
@@ -186,7 +212,7 @@ mod tests {
             (vec![], "no worker measured its wall time"),
             (vec![off(1, 90)], "one worker: nothing to compare"),
         ] {
-            let got = fairness_spread(&reports, 2, limit);
+            let got = fairness_spread(&reports, 2, limit, None);
             assert_eq!(got.failures, []);
             assert_eq!(got.not_judged.as_deref(), Some(why));
         }
@@ -197,10 +223,10 @@ mod tests {
     fn the_bound_knows_how_many_timeslices_a_share_rests_on() {
         let limit = Limit::built_in(15.0);
         let few = [sliced(1, 73, 2000, 60), sliced(2, 95, 2000, 40)];
-        let got = fairness_spread(&few, 4, limit);
+        let got = fairness_spread(&few, 4, limit, None);
         assert_eq!(got.failures, [], "22 points over 40-60 timeslices is noise");
         let many = [sliced(1, 73, 2000, 5000), sliced(2, 95, 2000, 5000)];
-        let got = fairness_spread(&many, 4, limit);
+        let got = fairness_spread(&many, 4, limit, None);
         assert_eq!(
             message(&got),
             Some("unfair cgroup: spread=22% (73-95%) 2 workers on 4 cpus, at least 21% beyond timeslice noise")
@@ -217,16 +243,40 @@ mod tests {
                 sliced(2, 50, 2000, slices),
                 sliced(3, 0, 2000, 3),
             ];
-            let got = fairness_spread(&reports, 3, limit);
+            let got = fairness_spread(&reports, 3, limit, Some(33.0));
             assert_eq!(got.failures.len(), 1, "{slices} timeslices: {got:?}");
         }
+    }
+
+    /// On saturated CPUs a worker sharing its CPU beside one alone is placement, not unfairness; the same
+    /// shares with a CPU idling are unfair. Heavy contention leaves almost no quantum.
+    #[test]
+    fn saturated_cpus_allow_the_placement_quantum_and_idle_ones_do_not() {
+        let limit = Limit::built_in(15.0);
+        let pair = [sliced(1, 1, 1000, 200), sliced(2, 26, 1000, 200)];
+        assert_eq!(fairness_spread(&pair, 3, limit, Some(1.0)).failures, []);
+        assert_eq!(
+            fairness_spread(&pair, 3, limit, Some(30.0)).failures.len(),
+            1
+        );
+        assert_eq!(fairness_spread(&pair, 3, limit, None).failures.len(), 1);
+        let shares = |pcts: &[u64]| -> Vec<Share> {
+            pcts.iter()
+                .filter_map(|p| Share::of(&sliced(1, *p, 1000, 100)))
+                .collect()
+        };
+        let quantum = placement_quantum_pct(&shares(&[1, 26]), Some(0.0));
+        assert!((quantum - 50.0).abs() < 1e-9, "{quantum}");
+        let crowded = placement_quantum_pct(&shares(&[87, 89]), Some(0.0));
+        assert!(crowded < 2.0, "about 8 tasks per cpu: {crowded}");
+        assert_eq!(placement_quantum_pct(&shares(&[1, 26]), Some(6.0)), 0.0);
     }
 
     #[test]
     fn short_lived_workers_are_left_out_and_named() {
         let limit = Limit::built_in(15.0);
         let churn = [sliced(1, 5, 100, 8), sliced(2, 60, 120, 9)];
-        let got = fairness_spread(&churn, 2, limit);
+        let got = fairness_spread(&churn, 2, limit, None);
         assert_eq!(got.failures, []);
         assert!(
             got.not_judged
@@ -235,7 +285,7 @@ mod tests {
             "{got:?}"
         );
         let mixed = [off(1, 10), off(2, 60), sliced(3, 95, 100, 5)];
-        let got = fairness_spread(&mixed, 2, limit);
+        let got = fairness_spread(&mixed, 2, limit, None);
         assert_eq!(got.failures.len(), 1, "the long-lived pair still fails");
         assert!(
             got.not_judged
@@ -274,7 +324,7 @@ mod tests {
         };
         assert_eq!(off_cpu_pct(&no_wall), None);
         let limit = Limit::built_in(15.0);
-        let got = fairness_spread(&[off(1, 10), no_wall], 2, limit);
+        let got = fairness_spread(&[off(1, 10), no_wall], 2, limit, None);
         assert_eq!(got.failures, []);
         assert_eq!(
             got.not_judged.as_deref(),
@@ -285,7 +335,7 @@ mod tests {
     #[test]
     fn fractional_thresholds_print_as_given() {
         let limit = Limit::explicit(12.5);
-        let got = fairness_spread(&[off(1, 0), off(2, 20)], 2, limit);
+        let got = fairness_spread(&[off(1, 0), off(2, 20)], 2, limit, None);
         assert!(
             message(&got).is_some_and(|m| m.ends_with("(threshold 12.5%)")),
             "{got:?}"

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crate::assert::{Assert, AssertResult};
 use crate::cgroup::{CgroupError, CgroupGroup, CgroupOps};
 use crate::topology::CpuSet;
-use crate::workload::{WorkerReport, WorkloadHandle};
+use crate::workload::{CpuTimes, WorkerReport, WorkloadHandle};
 
 /// Pseudo-cgroup name under which workers left in the managed parent are judged.
 pub(crate) const HOST: &str = "<host>";
@@ -17,9 +17,19 @@ pub(crate) struct LiveCgroup {
     /// Union of every cpuset the cgroup had while it held workers; `None` once they ran unrestricted.
     pub allowed: Option<CpuSet>,
     pub handles: Vec<WorkloadHandle>,
+    /// The machine's CPU times when its first workers started.
+    pub started: Option<CpuTimes>,
 }
 
 impl LiveCgroup {
+    /// Adds started workers; the first ones stamp the CPU times the cgroup is later judged against.
+    pub fn push(&mut self, handle: WorkloadHandle) {
+        if self.started.is_none() {
+            self.started = CpuTimes::now();
+        }
+        self.handles.push(handle);
+    }
+
     pub fn set_cpuset(&mut self, cpuset: Option<CpuSet>) {
         self.allowed = if self.handles.is_empty() {
             cpuset.clone()
@@ -36,12 +46,17 @@ impl LiveCgroup {
         }
         self.allowed = union_allowed(&self.allowed, &other.allowed);
         self.handles.extend(other.handles);
+        self.started = self.started.take().or(other.started);
     }
 
     /// Takes the workers (with the CPUs they were allowed), leaving the cgroup empty with its cpuset.
-    pub fn take_workers(&mut self) -> (Vec<WorkloadHandle>, Option<CpuSet>) {
+    pub fn take_workers(&mut self) -> (Vec<WorkloadHandle>, Option<CpuSet>, Option<CpuTimes>) {
         let allowed = std::mem::replace(&mut self.allowed, self.cpuset.clone());
-        (std::mem::take(&mut self.handles), allowed)
+        (
+            std::mem::take(&mut self.handles),
+            allowed,
+            self.started.take(),
+        )
     }
 }
 
@@ -161,19 +176,22 @@ impl<'c> LiveScope<'c> {
         let Some(live) = self.cgroups.get_mut(name) else {
             return Judged::default();
         };
-        let (handles, allowed) = live.take_workers();
+        let (handles, allowed, started) = live.take_workers();
         if handles.is_empty() {
             return Judged::default();
         }
+        let allowed = if name == HOST { None } else { allowed };
+        let idle_pct = started
+            .zip(CpuTimes::now())
+            .and_then(|(start, end)| start.idle_pct_until(&end, allowed.as_ref()));
         let reports: Vec<WorkerReport> = handles
             .into_iter()
             .flat_map(WorkloadHandle::stop_and_collect)
             .collect();
-        let allowed = if name == HOST { None } else { allowed };
         Judged {
             workers: reports.len(),
             verdict: assert
-                .assert_cgroup(&reports, allowed.as_ref())
+                .assert_cgroup_under(&reports, allowed.as_ref(), idle_pct)
                 .with_cgroup_name(name),
         }
     }

@@ -108,7 +108,6 @@ impl<'x, 'c> Runner<'x, 'c> {
                 .cgroups
                 .entry(name)
                 .or_default()
-                .handles
                 .push(handle);
         }
         Ok(())
@@ -171,7 +170,7 @@ impl<'x, 'c> Runner<'x, 'c> {
                 let config = resolve_work(self.ctx, scope, cgroup, work, cpuset.as_ref(), false)?;
                 let mut handle = self.spawn_into(scope, cgroup, &config)?;
                 handle.start();
-                self.live(scope, op, cgroup)?.handles.push(handle);
+                self.live(scope, op, cgroup)?.push(handle);
                 Ok(())
             }
             Op::SpawnHost { work } => {
@@ -182,7 +181,6 @@ impl<'x, 'c> Runner<'x, 'c> {
                     .cgroups
                     .entry(HOST.to_string())
                     .or_default()
-                    .handles
                     .push(handle);
                 Ok(())
             }
