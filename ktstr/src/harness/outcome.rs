@@ -21,12 +21,19 @@ pub(crate) struct Observed<'a> {
 }
 
 /// The outcome class and a one-line reason: the first cause the evidence shows, then its symptoms. The
-/// kernel's own evidence (a panic, sched_ext ejecting the scheduler) outranks what the guest reported.
+/// kernel's own evidence (a panic, sched_ext ejecting the scheduler) outranks what the guest reported; it
+/// is read from the console, the streamed kernel log, and the kernel log tail the report carries (a line
+/// logged just before power-off can miss the first two).
 pub(crate) fn classify(seen: &Observed) -> (OutcomeKind, String) {
+    let reported_tail = seen
+        .report
+        .map(|r| r.kmsg_tail.as_slice())
+        .unwrap_or_default();
     let kernel_log = || {
         seen.console
             .lines()
             .chain(seen.kmsg.iter().map(String::as_str))
+            .chain(reported_tail.iter().map(String::as_str))
     };
     if let Some(line) = kernel_log().find(|l| l.contains("Kernel panic - not syncing")) {
         return (OutcomeKind::GuestKernelPanic, line.trim().to_string());
@@ -676,6 +683,33 @@ mod tests {
             reason,
             "sched_ext ejected scheduler \"qmap\": runnable task stall (kworker/0:1[12] failed to run for 5.004s); \
              then: no report before the deadline"
+        );
+    }
+
+    #[test]
+    fn an_ejection_only_the_reports_kernel_log_tail_holds_still_names_the_cause() {
+        let symptom = report(|r| {
+            r.test = TestEnd::Failed {
+                error: "step 0: write cgroup.procs timed out after 2s".into(),
+            };
+            r.kmsg_tail =
+                vec!["sched_ext: BPF scheduler \"qmap\" disabled (runnable task stall)".into()];
+        });
+        let (kind, reason) = classify(&Observed {
+            requested_topology: "1n2l2c1t",
+            eevdf: false,
+            messages: &[GuestMessage::Started],
+            report: Some(&symptom),
+            timed_out: false,
+            console: "",
+            kmsg: &[],
+            qemu_status: None,
+            qemu_stderr: "",
+        });
+        assert_eq!(kind, OutcomeKind::SchedulerDied);
+        assert!(
+            reason.ends_with("then: step 0: write cgroup.procs timed out after 2s"),
+            "{reason}"
         );
     }
 
