@@ -61,6 +61,11 @@ impl SchedProcess {
                 if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                     return Err(io::Error::last_os_error());
                 }
+                // SIGINT stops a scheduler; a ktstr started in the background (where the shell ignores
+                // SIGINT) must not hand that on, or a scheduler written as a script could never trap it.
+                if libc::signal(libc::SIGINT, libc::SIG_DFL) == libc::SIG_ERR {
+                    return Err(io::Error::last_os_error());
+                }
                 Ok(())
             });
         }

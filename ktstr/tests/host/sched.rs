@@ -197,13 +197,7 @@ fn expect_failure(result: Result<RunningScheduler, LaunchFailure>) -> Result<Lau
 fn attaching_scheduler_is_ready_and_stops_on_sigint() -> Result<()> {
     let _serial = crate::serial();
     let fake = Fake::new()?;
-    // The shell runs its INT trap only after its current `sleep` returns; on a loaded two-core machine
-    // that can take longer than the 2 s default, and this test is about the clean stop, not the grace.
-    let patient = LaunchOptions {
-        stop_grace: Duration::from_secs(15),
-        ..fake.options()
-    };
-    let mut running = launch(&fake.spec(ATTACHES)?, &patient)?;
+    let mut running = launch(&fake.spec(ATTACHES)?, &fake.options())?;
     let pid = running.pid();
     assert_eq!(fake.script_pid()?, pid);
     assert_eq!(running.ops_name(), "fakeops");
