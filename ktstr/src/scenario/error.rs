@@ -77,4 +77,6 @@ pub enum ScenarioError {
         #[source]
         source: CgroupError,
     },
+    #[error("the scenario's checks: {0}")]
+    Checks(#[source] crate::assert::AssertError),
 }

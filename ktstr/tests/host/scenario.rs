@@ -195,6 +195,23 @@ fn bad_declarations_are_typed_errors_naming_the_fix() {
     );
 }
 
+/// Thresholds out of range are a typed error before anything runs, not a failing verdict.
+#[test]
+fn bad_thresholds_are_a_scenario_error() {
+    let _serial = crate::serial();
+    let (cgroups, topo) = (MemCgroups::new(), topo());
+    let ctx = ctx(&cgroups, &topo);
+    let checks = Assert::default_checks().max_spread_pct(f64::NAN);
+    let steps = vec![Step::with_defs(
+        vec![CgroupDef::named("cg_0")],
+        HoldSpec::FULL,
+    )];
+    let err = scenario_error(execute_steps_with(&ctx, steps, Some(&checks)));
+    assert!(matches!(err, ScenarioError::Checks(_)), "{err:?}");
+    assert!(err.to_string().contains("max_spread_pct"), "{err}");
+    assert!(cgroups.log().is_empty(), "{:?}", cgroups.log());
+}
+
 #[test]
 fn backdrop_cgroups_are_protected_from_steps() {
     let _serial = crate::serial();

@@ -62,6 +62,7 @@ pub fn execute_scenario_with(
         steps.iter().map(|s| (s, s.setup.defs(ctx))).collect();
     crate::scenario::validate::validate(ctx, backdrop, &expanded)?;
     let assert = checks.copied().unwrap_or(ctx.assert);
+    assert.validate().map_err(ScenarioError::Checks)?;
     let mut runner = Runner::new(ctx, assert);
     let start = Instant::now();
     let mut failure = backdrop_setup(&mut runner, backdrop).err();
