@@ -15,6 +15,16 @@ use fixtures::{
     stacked_beside_an_idle_cpu, whole_catalog,
 };
 
+#[ktstr_test(topology = "1n2l2c1t", isolation = true)]
+fn eevdf_two_cgroups_1n2l2c1t(ctx: &Ctx) -> Result<AssertResult> {
+    two_cgroups_with_cpusets(ctx)
+}
+
+#[ktstr_test(topology = "2n4l1c1t", isolation = true)]
+fn eevdf_two_cgroups_2n4l1c1t(ctx: &Ctx) -> Result<AssertResult> {
+    two_cgroups_with_cpusets(ctx)
+}
+
 fn two_cgroups_with_cpusets(ctx: &Ctx) -> Result<AssertResult> {
     Ok(execute_defs(
         ctx,
@@ -113,14 +123,21 @@ fn hoarding_worker(_stop: &std::sync::atomic::AtomicBool) -> ktstr::workload::Wo
 }
 
 /// One hoarding worker beside a spinning one: the OOM killer takes the hoarder, and the verdict says so.
-fn a_worker_exhausts_memory(ctx: &Ctx) -> Result<AssertResult> {
+#[ktstr_test(
+    memory_mb = 512,
+    expect = ChecksFailed,
+    expect_detail = WorkerDied,
+    expect_reason = "killed by the OOM killer"
+)]
+fn tp_worker_exhausts_memory(ctx: &Ctx) -> Result<AssertResult> {
     let def = CgroupDef::named("hoard")
         .push_work(Work::new(WorkType::custom("hoard", hoarding_worker)).workers(1))
         .push_work(Work::new(WorkType::SpinWait).workers(1));
     Ok(execute_defs(ctx, vec![def])?)
 }
 
-fn aborts(_ctx: &Ctx) -> Result<AssertResult> {
+#[ktstr_test(expect = TestKilled, expect_reason = "SIGABRT")]
+fn tp_test_aborts(_ctx: &Ctx) -> Result<AssertResult> {
     std::process::abort();
 }
 
@@ -187,7 +204,9 @@ fn in_tree(name: &str, args: &[&str]) -> Scheduler {
         .expect("an in-tree scheduler")
 }
 
-fn main() {
+/// The tests built with `VmTest` directly (those generated per published scheduler among them); the
+/// `#[ktstr_test]` functions above register themselves.
+fn hand_built_tests() -> Vec<VmTest> {
     let topo = |text: &str| text.parse::<Topology>().expect("a topology");
     let isolated = Assert::NO_OVERRIDES.check_isolation();
     let first_real = real_schedulers()
@@ -197,12 +216,6 @@ fn main() {
         .and_then(|s| s.args(["--no-such-flag"]))
         .expect("a valid scheduler");
     let mut tests = vec![
-        VmTest::new("eevdf_two_cgroups_1n2l2c1t", two_cgroups_with_cpusets)
-            .topology(topo("1n2l2c1t"))
-            .assert(isolated),
-        VmTest::new("eevdf_two_cgroups_2n4l1c1t", two_cgroups_with_cpusets)
-            .topology(topo("2n4l1c1t"))
-            .assert(isolated),
         VmTest::new("guest_cpuset_read_back", cpuset_read_back)
             .topology(topo("1n2l2c1t"))
             .assert(isolated),
@@ -254,14 +267,6 @@ fn main() {
             .memory_mb(512)
             .expect(OutcomeKind::TestKilled)
             .expect_reason("killed by the OOM killer"),
-        VmTest::new("tp_worker_exhausts_memory", a_worker_exhausts_memory)
-            .memory_mb(512)
-            .expect(OutcomeKind::ChecksFailed)
-            .expect_detail(DetailKind::WorkerDied)
-            .expect_reason("killed by the OOM killer"),
-        VmTest::new("tp_test_aborts", aborts)
-            .expect(OutcomeKind::TestKilled)
-            .expect_reason("SIGABRT"),
         VmTest::new("tp_scheduler_exits_at_once", two_cgroups_with_cpusets)
             .scheduler(in_tree("scx_qmap", &["-Z"]))
             .expect(OutcomeKind::SchedulerFailedToStart)
@@ -282,5 +287,7 @@ fn main() {
             .expect_reason("no report before the deadline"),
     ];
     tests.extend(real_scheduler_tests());
-    ktstr::harness::main(tests);
+    tests
 }
+
+ktstr::main!(hand_built_tests());

@@ -11,6 +11,12 @@ pub fn main(tests: Vec<VmTest>) -> ! {
     if std::process::id() == 1 {
         run_guest(&tests);
     }
+    if let Some(name) = duplicate_name(&tests) {
+        eprintln!(
+            "ktstr: two tests are named {name:?}; a #[ktstr_test] is named after its function, so rename one"
+        );
+        std::process::exit(2);
+    }
     crate::vm::TrialDir::sweep_orphans(&std::env::temp_dir());
     let mut args = Arguments::from_args();
     // VMs are timed; running several at once on a small host would distort what they measure.
@@ -26,6 +32,23 @@ pub fn main(tests: Vec<VmTest>) -> ! {
         std::process::exit(101);
     }
     conclusion.exit()
+}
+
+/// A name two of `tests` share.
+fn duplicate_name(tests: &[VmTest]) -> Option<&str> {
+    let mut names: Vec<&str> = tests.iter().map(|t| t.name.as_str()).collect();
+    names.sort_unstable();
+    names.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+}
+
+/// Every `#[ktstr_test]` linked into this binary, sorted by name.
+pub fn registered_tests() -> Vec<VmTest> {
+    let mut tests: Vec<VmTest> = crate::__private::KTSTR_TESTS
+        .iter()
+        .map(|build| build())
+        .collect();
+    tests.sort_by(|a, b| a.name.cmp(&b.name));
+    tests
 }
 
 /// The guest role over `tests`: PID 1 runs the one the kernel command line names. Never returns.
@@ -60,4 +83,26 @@ fn qemu_children() -> Vec<u32> {
         .filter(|(_, comm)| comm.contains("qemu"))
         .map(|(pid, _)| pid)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assert::AssertResult;
+    use crate::scenario::Ctx;
+
+    fn nothing(_: &Ctx) -> anyhow::Result<AssertResult> {
+        Ok(AssertResult::pass())
+    }
+
+    #[test]
+    fn duplicate_test_names_are_found() {
+        let tests = [
+            VmTest::new("a", nothing),
+            VmTest::new("b", nothing),
+            VmTest::new("a", nothing),
+        ];
+        assert_eq!(duplicate_name(&tests), Some("a"));
+        assert_eq!(duplicate_name(&tests[..2]), None);
+    }
 }

@@ -7,7 +7,7 @@ mod runner;
 mod verdict;
 mod vm_test;
 
-pub use main::{main, run_guest};
+pub use main::{main, registered_tests, run_guest};
 pub use runner::{run_vm_test, HarnessError, TrialOutcome};
 pub use verdict::{render, runs_dir, write_record};
 pub use vm_test::{OutcomeKind, TestFn, VmTest};

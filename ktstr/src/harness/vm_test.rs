@@ -89,6 +89,16 @@ impl VmTest {
         self.expect
     }
 
+    /// The topology the test's VM boots with.
+    pub fn vm_topology(&self) -> Topology {
+        self.topology
+    }
+
+    /// The merged check overrides the test declares (over the scheduler's and the defaults).
+    pub fn checks(&self) -> Assert {
+        self.assert
+    }
+
     pub fn topology(mut self, topology: Topology) -> Self {
         self.topology = topology;
         self

@@ -1,0 +1,254 @@
+//! `TestAttrs`: the `#[ktstr_test(...)]` arguments, parsed and checked; every mistake is a `syn::Error`
+//! spanned on the argument at fault.
+
+use proc_macro2::{Span, TokenStream};
+use syn::punctuated::Punctuated;
+use syn::{Expr, ExprArray, ExprLit, Ident, Lit, LitStr, MetaNameValue, Token};
+
+use crate::topology;
+
+/// Every attribute `#[ktstr_test]` takes.
+const KNOWN: &[&str] = &[
+    "topology",
+    "numa_nodes",
+    "llcs",
+    "cores",
+    "threads",
+    "scheduler",
+    "extra_sched_args",
+    "duration_s",
+    "workers_per_cgroup",
+    "memory_mb",
+    "timeout_s",
+    "sysctls",
+    "expect",
+    "expect_reason",
+    "expect_detail",
+    "not_starved",
+    "isolation",
+    "max_gap_ms",
+    "max_spread_pct",
+    "max_throughput_cv",
+    "min_work_rate",
+    "max_p99_wake_latency_ns",
+    "max_wake_latency_cv",
+    "min_iteration_rate",
+    "max_migration_ratio",
+];
+
+/// Most workers one group may fork (the library's `MAX_WORKERS`).
+const MAX_WORKERS: u64 = 512;
+
+/// A check threshold and its value, already range-checked.
+pub(crate) enum Threshold {
+    Flag(Ident, bool),
+    Int(Ident, u64),
+    Float(Ident, f64),
+}
+
+#[derive(Default)]
+pub(crate) struct TestAttrs {
+    /// `(nodes, llcs, cores, threads)`.
+    pub topology: Option<(u32, u32, u32, u32)>,
+    pub scheduler: Option<Expr>,
+    pub extra_sched_args: Vec<LitStr>,
+    pub duration_ms: Option<u64>,
+    pub workers_per_cgroup: Option<u64>,
+    pub memory_mb: Option<u64>,
+    pub timeout_s: Option<u64>,
+    pub sysctls: Vec<(String, String)>,
+    pub expect: Option<Ident>,
+    pub expect_reason: Option<LitStr>,
+    pub expect_detail: Option<Ident>,
+    pub thresholds: Vec<Threshold>,
+}
+
+impl TestAttrs {
+    pub(crate) fn parse(args: TokenStream) -> syn::Result<TestAttrs> {
+        let parser = Punctuated::<MetaNameValue, Token![,]>::parse_terminated;
+        let pairs = syn::parse::Parser::parse2(parser, args)?;
+        let mut attrs = TestAttrs::default();
+        let mut dims: [Option<u32>; 4] = [None; 4];
+        let mut shape_span = None;
+        for pair in pairs {
+            let key = pair.path.get_ident().cloned().ok_or_else(|| {
+                syn::Error::new_spanned(&pair.path, "expected a plain attribute name")
+            })?;
+            attrs.take(&key, &pair.value, &mut dims, &mut shape_span)?;
+        }
+        if dims.iter().any(Option::is_some) {
+            if let Some(span) = shape_span {
+                return Err(syn::Error::new(
+                    span,
+                    "give either `topology = \"XnYlZcWt\"` or numa_nodes/llcs/cores/threads, not both",
+                ));
+            }
+            let [n, l, c, t] = dims;
+            let (n, l, c, t) = (
+                n.unwrap_or(1),
+                l.unwrap_or(1),
+                c.unwrap_or(2),
+                t.unwrap_or(1),
+            );
+            if l % n != 0 {
+                return Err(syn::Error::new(
+                    Span::call_site(),
+                    format!("{l} LLCs cannot be split evenly over {n} NUMA nodes; use a multiple of {n} LLCs"),
+                ));
+            }
+            attrs.topology = Some((n, l, c, t));
+        }
+        Ok(attrs)
+    }
+
+    fn take(
+        &mut self,
+        key: &Ident,
+        value: &Expr,
+        dims: &mut [Option<u32>; 4],
+        shape_span: &mut Option<Span>,
+    ) -> syn::Result<()> {
+        let name = key.to_string();
+        match name.as_str() {
+            "topology" => {
+                let text = string(value)?;
+                let shape = topology::parse(&text.value())
+                    .map_err(|why| syn::Error::new_spanned(&text, why))?;
+                self.topology = Some(shape);
+                *shape_span = Some(text.span());
+            }
+            "numa_nodes" | "llcs" | "cores" | "threads" => {
+                let index = ["numa_nodes", "llcs", "cores", "threads"]
+                    .iter()
+                    .position(|d| *d == name)
+                    .unwrap_or(0);
+                let n = int_in(value, 1, 256)?;
+                dims[index] = Some(n as u32);
+            }
+            "scheduler" => self.scheduler = Some(value.clone()),
+            "extra_sched_args" => self.extra_sched_args = strings(value)?,
+            "duration_s" => {
+                let secs = number_in(value, 0.001, 3600.0)?;
+                self.duration_ms = Some((secs * 1000.0).round() as u64);
+            }
+            "workers_per_cgroup" => self.workers_per_cgroup = Some(int_in(value, 1, MAX_WORKERS)?),
+            "memory_mb" => self.memory_mb = Some(int_in(value, 64, 1 << 20)?),
+            "timeout_s" => self.timeout_s = Some(int_in(value, 1, 86_400)?),
+            "sysctls" => {
+                for text in strings(value)? {
+                    let (k, v) = text.value().split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).ok_or_else(|| {
+                        syn::Error::new_spanned(&text, "a sysctl is written \"path/below/proc/sys=value\", e.g. \"kernel/sched_rt_runtime_us=-1\"")
+                    })?;
+                    self.sysctls.push((k, v));
+                }
+            }
+            "expect" => self.expect = Some(ident(value)?),
+            "expect_reason" => self.expect_reason = Some(string(value)?),
+            "expect_detail" => self.expect_detail = Some(ident(value)?),
+            "not_starved" | "isolation" => self
+                .thresholds
+                .push(Threshold::Flag(key.clone(), boolean(value)?)),
+            "max_gap_ms" | "max_p99_wake_latency_ns" => self
+                .thresholds
+                .push(Threshold::Int(key.clone(), int_in(value, 1, u64::MAX)?)),
+            "max_spread_pct" => self
+                .thresholds
+                .push(Threshold::Float(key.clone(), number_in(value, 0.0, 100.0)?)),
+            "max_throughput_cv"
+            | "max_wake_latency_cv"
+            | "max_migration_ratio"
+            | "min_work_rate"
+            | "min_iteration_rate" => self.thresholds.push(Threshold::Float(
+                key.clone(),
+                number_in(value, 0.0, f64::MAX)?,
+            )),
+            _ => return Err(unknown(key)),
+        }
+        Ok(())
+    }
+}
+
+/// "unknown attribute `x`; did you mean `y`?"
+fn unknown(key: &Ident) -> syn::Error {
+    let name = key.to_string();
+    let closest = KNOWN
+        .iter()
+        .map(|k| (strsim::levenshtein(&name, k), *k))
+        .min()
+        .filter(|(d, _)| *d <= 3)
+        .map(|(_, k)| format!("; did you mean `{k}`?"))
+        .unwrap_or_else(|| format!("; #[ktstr_test] takes {}", KNOWN.join(", ")));
+    syn::Error::new_spanned(key, format!("unknown attribute `{name}`{closest}"))
+}
+
+fn lit(value: &Expr) -> Option<&Lit> {
+    match value {
+        Expr::Lit(ExprLit { lit, .. }) => Some(lit),
+        _ => None,
+    }
+}
+
+fn string(value: &Expr) -> syn::Result<LitStr> {
+    match lit(value) {
+        Some(Lit::Str(s)) => Ok(s.clone()),
+        _ => Err(syn::Error::new_spanned(value, "expected a string literal")),
+    }
+}
+
+fn strings(value: &Expr) -> syn::Result<Vec<LitStr>> {
+    match value {
+        Expr::Array(ExprArray { elems, .. }) => elems.iter().map(string).collect(),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            "expected an array of string literals, like [\"-v\"]",
+        )),
+    }
+}
+
+fn boolean(value: &Expr) -> syn::Result<bool> {
+    match lit(value) {
+        Some(Lit::Bool(b)) => Ok(b.value),
+        _ => Err(syn::Error::new_spanned(value, "expected true or false")),
+    }
+}
+
+fn ident(value: &Expr) -> syn::Result<Ident> {
+    match value {
+        Expr::Path(p) => p.path.get_ident().cloned().ok_or_else(|| {
+            syn::Error::new_spanned(value, "expected a variant name, like ChecksFailed")
+        }),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            "expected a variant name, like ChecksFailed",
+        )),
+    }
+}
+
+fn int_in(value: &Expr, min: u64, max: u64) -> syn::Result<u64> {
+    let n = match lit(value) {
+        Some(Lit::Int(i)) => i.base10_parse::<u64>()?,
+        _ => return Err(syn::Error::new_spanned(value, "expected an integer")),
+    };
+    if n < min || n > max {
+        return Err(syn::Error::new_spanned(
+            value,
+            format!("{n} is out of range; give a value from {min} to {max}"),
+        ));
+    }
+    Ok(n)
+}
+
+fn number_in(value: &Expr, min: f64, max: f64) -> syn::Result<f64> {
+    let x = match lit(value) {
+        Some(Lit::Int(i)) => i.base10_parse::<f64>()?,
+        Some(Lit::Float(f)) => f.base10_parse::<f64>()?,
+        _ => return Err(syn::Error::new_spanned(value, "expected a number")),
+    };
+    if !x.is_finite() || x < min || x > max {
+        return Err(syn::Error::new_spanned(
+            value,
+            format!("{x} is out of range; give a value from {min} to {max}"),
+        ));
+    }
+    Ok(x)
+}
