@@ -295,6 +295,21 @@ mod tests {
     use crate::assert::{AssertDetail, AssertResult};
     use crate::sched::ScxExit;
 
+    /// What the host saw of an uneventful trial; tests override the fields they are about.
+    fn uneventful<'a>() -> Observed<'a> {
+        Observed {
+            requested_topology: "1n2l2c1t",
+            eevdf: false,
+            messages: &[GuestMessage::Started],
+            report: None,
+            timed_out: false,
+            console: "",
+            kmsg: &[],
+            qemu_status: None,
+            qemu_stderr: "",
+        }
+    }
+
     fn report(edit: impl FnOnce(&mut GuestReport)) -> GuestReport {
         let mut report = GuestReport {
             topology: TopologySeen::Matched,
@@ -316,15 +331,12 @@ mod tests {
         console: &str,
     ) -> OutcomeKind {
         classify(&Observed {
-            requested_topology: "1n2l2c1t",
             eevdf,
             messages,
             report,
             timed_out,
             console,
-            kmsg: &[],
-            qemu_status: None,
-            qemu_stderr: "",
+            ..uneventful()
         })
         .0
     }
@@ -517,15 +529,8 @@ mod tests {
 
     fn start_reason(messages: &[GuestMessage]) -> String {
         let (kind, reason) = classify(&Observed {
-            requested_topology: "1n2l2c1t",
-            eevdf: false,
             messages,
-            report: None,
-            timed_out: false,
-            console: "",
-            kmsg: &[],
-            qemu_status: None,
-            qemu_stderr: "",
+            ..uneventful()
         });
         assert_eq!(kind, OutcomeKind::SchedulerFailedToStart);
         reason
@@ -565,15 +570,11 @@ mod tests {
         let stderr = "qemu-system-x86_64: error: kvm run failed Invalid argument\nKVM internal error. Suberror: 1\n";
         let observed = |status: Option<std::process::ExitStatus>, stderr: &'static str| {
             classify(&Observed {
-                requested_topology: "1n2l2c1t",
                 eevdf: true,
                 messages: &[],
-                report: None,
-                timed_out: false,
-                console: "",
-                kmsg: &[],
                 qemu_status: status,
                 qemu_stderr: stderr,
+                ..uneventful()
             })
         };
         let (kind, reason) = observed(Some(std::process::ExitStatus::from_raw(1 << 8)), stderr);
@@ -587,15 +588,11 @@ mod tests {
         let (_, reason) = observed(Some(std::process::ExitStatus::from_raw(0)), "");
         assert_eq!(reason, "the guest ended without a report");
         let (kind, reason) = classify(&Observed {
-            requested_topology: "1n2l2c1t",
             eevdf: true,
             messages: &[],
-            report: None,
             timed_out: true,
-            console: "",
-            kmsg: &[],
-            qemu_status: None,
             qemu_stderr: "qemu: warning: Number of SMP cpus requested (4) exceeds (2)\n",
+            ..uneventful()
         });
         assert_eq!(kind, OutcomeKind::TimedOut);
         assert!(
@@ -618,15 +615,9 @@ mod tests {
             };
         });
         let (kind, reason) = classify(&Observed {
-            requested_topology: "1n2l2c1t",
-            eevdf: false,
-            messages: &[GuestMessage::Started],
             report: Some(&symptom),
-            timed_out: false,
             console,
-            kmsg: &[],
-            qemu_status: None,
-            qemu_stderr: "",
+            ..uneventful()
         });
         assert_eq!(kind, OutcomeKind::SchedulerDied);
         assert_eq!(
@@ -646,15 +637,9 @@ mod tests {
             };
         });
         let (kind, _) = classify(&Observed {
-            requested_topology: "1n2l2c1t",
-            eevdf: false,
-            messages: &[GuestMessage::Started],
             report: Some(&failed),
-            timed_out: false,
             console,
-            kmsg: &[],
-            qemu_status: None,
-            qemu_stderr: "",
+            ..uneventful()
         });
         assert_eq!(kind, OutcomeKind::ChecksFailed);
     }
@@ -668,15 +653,9 @@ mod tests {
             "sched_ext: qmap: kworker/0:1[12] failed to run for 5.004s".to_string(),
         ];
         let (kind, reason) = classify(&Observed {
-            requested_topology: "1n2l2c1t",
-            eevdf: false,
-            messages: &[GuestMessage::Started],
-            report: None,
             timed_out: true,
-            console: "",
             kmsg: &kmsg,
-            qemu_status: None,
-            qemu_stderr: "",
+            ..uneventful()
         });
         assert_eq!(kind, OutcomeKind::SchedulerDied);
         assert_eq!(
@@ -696,15 +675,8 @@ mod tests {
                 vec!["sched_ext: BPF scheduler \"qmap\" disabled (runnable task stall)".into()];
         });
         let (kind, reason) = classify(&Observed {
-            requested_topology: "1n2l2c1t",
-            eevdf: false,
-            messages: &[GuestMessage::Started],
             report: Some(&symptom),
-            timed_out: false,
-            console: "",
-            kmsg: &[],
-            qemu_status: None,
-            qemu_stderr: "",
+            ..uneventful()
         });
         assert_eq!(kind, OutcomeKind::SchedulerDied);
         assert!(
@@ -723,15 +695,9 @@ mod tests {
             }
         });
         let (kind, reason) = classify(&Observed {
-            requested_topology: "1n2l2c1t",
             eevdf: true,
-            messages: &[GuestMessage::Started],
             report: Some(&oom),
-            timed_out: false,
-            console: "",
-            kmsg: &[],
-            qemu_status: None,
-            qemu_stderr: "",
+            ..uneventful()
         });
         assert_eq!(kind, OutcomeKind::TestKilled);
         assert_eq!(
@@ -761,15 +727,8 @@ mod tests {
         ];
         for (report, want_kind, want_reason) in cases {
             let (kind, reason) = classify(&Observed {
-                requested_topology: "1n2l2c1t",
-                eevdf: false,
-                messages: &[GuestMessage::Started],
                 report: Some(&report),
-                timed_out: false,
-                console: "",
-                kmsg: &[],
-                qemu_status: None,
-                qemu_stderr: "",
+                ..uneventful()
             });
             assert_eq!((kind, reason.as_str()), (want_kind, want_reason));
         }
