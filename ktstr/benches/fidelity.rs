@@ -8,6 +8,8 @@ use std::time::Duration;
 use ktstr::harness::{run_vm_test, write_record, OutcomeKind, VmTest};
 use ktstr::prelude::*;
 
+mod common;
+
 #[path = "../tests/guest/fixtures.rs"]
 mod fixtures;
 
@@ -90,16 +92,10 @@ fn tests() -> Vec<VmTest> {
 
 fn main() -> anyhow::Result<()> {
     let tests = tests();
-    if std::process::id() == 1 {
-        ktstr::harness::run_guest(&tests);
-    }
-    if std::env::args().any(|a| a == "--list") {
+    if !common::host_should_run(&tests) {
         return Ok(());
     }
-    let runs: usize = std::env::args()
-        .filter_map(|a| a.parse().ok())
-        .next()
-        .unwrap_or(10);
+    let runs = common::runs(10);
     let mut matrix: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut misses = Vec::new();
     for round in 1..=runs {

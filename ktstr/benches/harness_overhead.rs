@@ -1,6 +1,6 @@
 //! Harness overhead of a VM trial: (trial wall time − scenario duration) ÷ (bare QEMU boot → poweroff of the
 //! same kernel with a trivial init), both measured in this run, interleaved. Goal: 1.2 or less.
-//! Run with `cargo bench --bench harness_overhead` (needs `ktstr kernel build`).
+//! Run with `cargo bench --bench harness_overhead [ROUNDS]` (default 5; needs `ktstr kernel build`).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use ktstr::harness::{run_vm_test, OutcomeKind, VmTest};
 use ktstr::kernel::resolve_kernel;
 use ktstr::prelude::*;
+
+mod common;
 use ktstr::vm::{
     Accel, InitramfsCache, InitramfsSpec, KernelCmdline, QemuExit, QemuProcess, TrialDir,
     VmRequest, VmSpec,
@@ -58,16 +60,13 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 fn main() -> anyhow::Result<()> {
     let tests = tests();
-    if std::process::id() == 1 {
-        ktstr::harness::run_guest(&tests);
-    }
-    if std::env::args().any(|a| a == "--list") {
+    if !common::host_should_run(&tests) {
         return Ok(());
     }
     let kernel = resolve_kernel()?;
     let scratch = tempfile::tempdir()?;
     let (mut bare, mut overhead) = (Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
+    for round in 0..common::runs(ROUNDS) {
         let boot = bare_boot(kernel.image(), scratch.path())?.as_secs_f64();
         let outcome = run_vm_test(&tests[0])?;
         anyhow::ensure!(

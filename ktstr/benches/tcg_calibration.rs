@@ -7,6 +7,8 @@ use std::time::Duration;
 use ktstr::harness::{run_vm_test, OutcomeKind, VmTest};
 use ktstr::prelude::*;
 
+mod common;
+
 #[path = "../tests/guest/fixtures.rs"]
 #[expect(
     dead_code,
@@ -42,16 +44,10 @@ fn tests() -> Vec<VmTest> {
 
 fn main() -> anyhow::Result<()> {
     let tests = tests();
-    if std::process::id() == 1 {
-        ktstr::harness::run_guest(&tests);
-    }
-    if std::env::args().any(|a| a == "--list") {
+    if !common::host_should_run(&tests) {
         return Ok(());
     }
-    let runs: usize = std::env::args()
-        .filter_map(|a| a.parse().ok())
-        .next()
-        .unwrap_or(20);
+    let runs = common::runs(20);
     for test in &tests {
         let mut matched = 0;
         for run in 0..runs {

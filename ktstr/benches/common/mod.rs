@@ -1,0 +1,20 @@
+//! What every VM bench binary does first: be the guest's `/init` when it is PID 1, and do nothing for
+//! `--list`; plus the run count given on the command line.
+
+use ktstr::harness::VmTest;
+
+/// Runs the guest role as PID 1 (never returns); false when the harness only asked for `--list`.
+pub fn host_should_run(tests: &[VmTest]) -> bool {
+    if std::process::id() == 1 {
+        ktstr::harness::run_guest(tests);
+    }
+    !std::env::args().any(|a| a == "--list")
+}
+
+/// The first number among the arguments (`cargo bench --bench NAME -- N`), else `default`.
+pub fn runs(default: usize) -> usize {
+    std::env::args()
+        .filter_map(|a| a.parse().ok())
+        .next()
+        .unwrap_or(default)
+}
