@@ -61,6 +61,18 @@ pub enum SchedulerError {
          drop .args(...) or name a sched_ext scheduler"
     )]
     ArgsForEevdf,
+
+    #[error("scheduler {scheduler}: profile {profile:?}: {why}")]
+    BadProfile {
+        scheduler: String,
+        profile: String,
+        why: String,
+    },
+
+    #[error(
+        "scheduler {scheduler} cannot run on this topology: {why}; pick a topology its constraints allow"
+    )]
+    TopologyOutsideConstraints { scheduler: String, why: String },
 }
 
 /// A sched_ext sysfs file that could not be read or holds something unexpected.

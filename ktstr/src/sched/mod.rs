@@ -2,6 +2,7 @@
 //! guest-side lifecycle — launch, wait for sched_ext to report it attached, watch it, stop it — plus readers of
 //! the sched_ext sysfs files, `/dev/kmsg` and the scheduler's own exit line.
 
+mod declare;
 mod diagnose;
 mod error;
 mod exit;
@@ -17,6 +18,7 @@ mod scx_log;
 mod store;
 mod sysfs;
 
+pub use declare::{FlagDecl, Profile, Sysctl, TopologyConstraints, MAX_FLAGS};
 pub use diagnose::{diagnose_load_failure, strip_ansi, LoadCause, LoadDiagnosis};
 pub use error::{KmsgError, SchedulerError, StopError, SysfsError};
 pub use exit::{ScxExit, ScxExitKind, TaskStall};

@@ -1,15 +1,20 @@
 //! `Scheduler`: the scheduler a test runs under, and `SchedulerSpec`, the form that travels to the guest.
+//! A scheduler is declared once, as a `const` (`Scheduler::new(..)` and its `const` builders, or
+//! `#[derive(Scheduler)]`), with its flags, sysctls, kernel arguments, default topology and constraints.
 //! A scheduler named without a path is located on the host only when a trial starts, so the same
 //! declaration builds in the guest, where neither the cache nor cargo's target directory exists.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::declare::{self, check_flags, str_eq, FlagDecl, Profile, Sysctl, TopologyConstraints};
 use super::{lookup, SchedulerError, SchedulerStore};
 use crate::assert::Assert;
+use crate::topology::Topology;
 
 /// The kernel tree's example schedulers; the kernel cache builds each into `<cache entry>/sched/<name>`.
 pub const IN_TREE_SCHEDULERS: [&str; 4] = ["scx_simple", "scx_qmap", "scx_central", "scx_flatcg"];
@@ -29,13 +34,15 @@ enum Kind {
         name: Arc<str>,
         host_path: Arc<Path>,
     },
+    /// A path a `const` declaration gives.
+    DeclaredPath(&'static str),
     /// Installed with `ktstr scheduler install`; the newest version unless one is named.
     Installed {
         name: Arc<str>,
         version: Option<Arc<str>>,
     },
     /// Installed, else built in a cargo target directory, else on `PATH`.
-    Named(Arc<str>),
+    Named(Cow<'static, str>),
 }
 
 /// Where a scheduler's host binary was found.
@@ -75,20 +82,45 @@ pub struct LocatedBinary {
 
 /// A scheduler a test names; cheap to clone.
 ///
+/// Declared once as a `const` and shared by every test:
+///
 /// ```
 /// use ktstr::assert::Assert;
-/// use ktstr::sched::Scheduler;
-/// let qmap = Scheduler::in_tree("scx_qmap")?
-///     .args(["-t", "10"])?
+/// use ktstr::sched::{FlagDecl, Scheduler};
+/// const QMAP: Scheduler = Scheduler::new("scx_qmap")
+///     .flags(&[
+///         FlagDecl::new("short-slice").args(&["-s", "5000"]),
+///         FlagDecl::new("batch").args(&["-b", "8"]),
+///         FlagDecl::new("boost-nice").args(&["-H"]).requires(&["batch"]),
+///     ])
+///     .topology(1, 2, 2, 1)
 ///     .assert(Assert::NO_OVERRIDES.max_gap_ms(5000));
-/// assert_eq!(qmap.spec().guest_binary.as_deref(), Some("/bin/scx_qmap"));
+/// let names: Vec<String> = QMAP.profiles().iter().map(|p| p.name()).collect();
+/// assert_eq!(names, ["default", "short-slice", "batch", "short-slice+batch",
+///                    "batch+boost-nice", "short-slice+batch+boost-nice"]);
+/// let batch = QMAP.with_profile("batch")?.args(["-v"])?;
+/// assert_eq!(batch.spec().args, ["-b", "8", "-v"]);
+/// assert_eq!(batch.spec().guest_binary.as_deref(), Some("/bin/scx_qmap"));
 /// assert!(Scheduler::EEVDF.is_eevdf());
 /// # Ok::<(), ktstr::sched::SchedulerError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scheduler {
     kind: Kind,
+    /// The name reports use, when not the binary's.
+    label: Option<&'static str>,
+    /// Arguments every run passes first.
+    sched_args: &'static [&'static str],
+    flags: &'static [FlagDecl],
+    sysctls: &'static [Sysctl],
+    kargs: &'static [&'static str],
+    topology: Option<Topology>,
+    constraints: TopologyConstraints,
+    /// The flags turned on, by `with_profile`.
+    profile: Option<Profile>,
+    /// Arguments appended after the declaration's and the profile's.
     args: Option<Arc<[String]>>,
+    /// `None`: the kind's default (`-v` for all but a binary given by path).
     diagnostic_args: Option<Arc<[String]>>,
     attach_timeout: Option<Duration>,
     assert: Assert,
@@ -114,13 +146,127 @@ impl SchedulerSpec {
 
 impl Scheduler {
     /// The kernel's own scheduler: no binary, no sched_ext.
-    pub const EEVDF: Scheduler = Scheduler {
-        kind: Kind::Eevdf,
-        args: None,
-        diagnostic_args: None,
-        attach_timeout: None,
-        assert: Assert::NO_OVERRIDES,
-    };
+    pub const EEVDF: Scheduler = Scheduler::with_kind(Kind::Eevdf);
+
+    /// Declares a scheduler by its binary: one of `IN_TREE_SCHEDULERS`, a path (anything with a `/`), or
+    /// a name found when a trial starts — installed with `ktstr scheduler install`, else the newest build
+    /// in a cargo target directory, else on `PATH`. A bad name is a compile error in a `const`.
+    pub const fn new(binary: &'static str) -> Scheduler {
+        let mut i = 0;
+        while i < IN_TREE_SCHEDULERS.len() {
+            if str_eq(IN_TREE_SCHEDULERS[i], binary) {
+                return Scheduler::with_kind(Kind::InTree(IN_TREE_SCHEDULERS[i]));
+            }
+            i += 1;
+        }
+        let bytes = binary.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'/' {
+                return Scheduler::with_kind(Kind::DeclaredPath(binary));
+            }
+            i += 1;
+        }
+        if !name_is_valid(binary) {
+            panic!("a scheduler binary name uses only letters, digits, '_', '-' and '.', and does not start with '.' or '-'");
+        }
+        Scheduler::with_kind(Kind::Named(Cow::Borrowed(binary)))
+    }
+
+    /// The name reports and test names use, instead of the binary's.
+    pub const fn named(mut self, name: &'static str) -> Scheduler {
+        if !name_is_valid(name) {
+            panic!("a scheduler name uses only letters, digits, '_', '-' and '.', and does not start with '.' or '-'");
+        }
+        self.label = Some(name);
+        self
+    }
+
+    /// Arguments every run passes, before any flag's.
+    pub const fn sched_args(mut self, args: &'static [&'static str]) -> Scheduler {
+        self.sched_args = args;
+        self
+    }
+
+    /// The scheduler's flags; its profiles are every subset that respects their `requires` and
+    /// `excludes`. A malformed list is a compile error in a `const`.
+    pub const fn flags(mut self, flags: &'static [FlagDecl]) -> Scheduler {
+        check_flags(flags);
+        self.flags = flags;
+        self
+    }
+
+    /// `/proc/sys` writes the guest makes before starting the scheduler, before the test's own.
+    pub const fn sysctls(mut self, sysctls: &'static [Sysctl]) -> Scheduler {
+        self.sysctls = sysctls;
+        self
+    }
+
+    /// Kernel command-line arguments (`key=value` or `flag`) the guest boots with.
+    pub const fn kargs(mut self, kargs: &'static [&'static str]) -> Scheduler {
+        self.kargs = kargs;
+        self
+    }
+
+    /// The topology tests of this scheduler boot with when they name none. Invalid dimensions are a
+    /// compile error in a `const`.
+    pub const fn topology(
+        mut self,
+        numa_nodes: u32,
+        llcs: u32,
+        cores: u32,
+        threads: u32,
+    ) -> Scheduler {
+        self.topology = Some(Topology::declare(numa_nodes, llcs, cores, threads));
+        self
+    }
+
+    /// The topologies the scheduler can run on at all.
+    pub const fn constraints(mut self, constraints: TopologyConstraints) -> Scheduler {
+        self.constraints = constraints;
+        self
+    }
+
+    pub const fn min_cpus(mut self, n: u32) -> Scheduler {
+        self.constraints.min_cpus = Some(n);
+        self
+    }
+
+    pub const fn max_cpus(mut self, n: u32) -> Scheduler {
+        self.constraints.max_cpus = Some(n);
+        self
+    }
+
+    pub const fn min_llcs(mut self, n: u32) -> Scheduler {
+        self.constraints.min_llcs = Some(n);
+        self
+    }
+
+    pub const fn max_llcs(mut self, n: u32) -> Scheduler {
+        self.constraints.max_llcs = Some(n);
+        self
+    }
+
+    pub const fn min_numa_nodes(mut self, n: u32) -> Scheduler {
+        self.constraints.min_numa_nodes = Some(n);
+        self
+    }
+
+    pub const fn max_numa_nodes(mut self, n: u32) -> Scheduler {
+        self.constraints.max_numa_nodes = Some(n);
+        self
+    }
+
+    pub const fn requires_smt(mut self) -> Scheduler {
+        self.constraints.requires_smt = true;
+        self
+    }
+
+    /// Check overrides of this scheduler, merged as defaults → scheduler → test.
+    pub const fn assert(mut self, assert: Assert) -> Scheduler {
+        self.assert = assert;
+        self
+    }
 
     /// One of `IN_TREE_SCHEDULERS`, built by the kernel cache from the kernel's own source.
     pub fn in_tree(name: &str) -> Result<Scheduler, SchedulerError> {
@@ -131,7 +277,7 @@ impl Scheduler {
                 name: name.to_string(),
                 known: IN_TREE_SCHEDULERS.join(", "),
             })?;
-        Ok(Scheduler::with_kind(Kind::InTree(known)).verbose_on_failure())
+        Ok(Scheduler::declared_or_plain(Kind::InTree(known)))
     }
 
     /// A scheduler installed with `ktstr scheduler install NAME[@VERSION]`, such as `scx_bpfland` or
@@ -154,7 +300,7 @@ impl Scheduler {
             name: name.into(),
             version,
         };
-        Ok(Scheduler::with_kind(kind).verbose_on_failure())
+        Ok(Scheduler::declared_or_plain(kind))
     }
 
     /// A scheduler by name as a user types it: an in-tree name, `NAME@VERSION` of an installed one, a
@@ -179,7 +325,9 @@ impl Scheduler {
             return Scheduler::binary(&file, path);
         }
         check_name(name)?;
-        Ok(Scheduler::with_kind(Kind::Named(name.into())).verbose_on_failure())
+        Ok(Scheduler::declared_or_plain(Kind::Named(Cow::Owned(
+            name.to_string(),
+        ))))
     }
 
     /// Any other scheduler binary, copied from `host_path` into the guest as `/bin/<name>`.
@@ -195,9 +343,30 @@ impl Scheduler {
         }))
     }
 
-    fn with_kind(kind: Kind) -> Scheduler {
+    /// The declaration in `ktstr::schedulers` of this binary (its flags, constraints and check
+    /// overrides) with `kind`'s way of finding it, else a plain scheduler.
+    fn declared_or_plain(kind: Kind) -> Scheduler {
+        let plain = Scheduler::with_kind(kind);
+        match plain.binary_name().and_then(crate::schedulers::by_binary) {
+            Some(declared) => Scheduler {
+                kind: plain.kind,
+                ..declared.clone()
+            },
+            None => plain,
+        }
+    }
+
+    const fn with_kind(kind: Kind) -> Scheduler {
         Scheduler {
             kind,
+            label: None,
+            sched_args: &[],
+            flags: &[],
+            sysctls: &[],
+            kargs: &[],
+            topology: None,
+            constraints: TopologyConstraints::NONE,
+            profile: None,
             args: None,
             diagnostic_args: None,
             attach_timeout: None,
@@ -217,13 +386,6 @@ impl Scheduler {
     /// The attach timeout set with `attach_timeout`, if any.
     pub fn attach_timeout_override(&self) -> Option<Duration> {
         self.attach_timeout
-    }
-
-    fn verbose_on_failure(self) -> Scheduler {
-        Scheduler {
-            diagnostic_args: Some(LIBBPF_VERBOSE_ARGS.map(String::from).into()),
-            ..self
-        }
     }
 
     /// The arguments that make this scheduler print libbpf's log (the verifier's among it). When it
@@ -247,7 +409,7 @@ impl Scheduler {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let all = self.checked_args(self.sched_args().to_vec(), args)?;
+        let all = self.checked_args(self.extra_args().to_vec(), args)?;
         Ok(Scheduler {
             args: Some(all.into()),
             ..self
@@ -281,26 +443,92 @@ impl Scheduler {
         Ok(before)
     }
 
-    /// Check overrides of this scheduler, merged as defaults → scheduler → test.
-    pub fn assert(self, assert: Assert) -> Scheduler {
-        Scheduler { assert, ..self }
-    }
-
-    /// The name a test and its report use: `eevdf`, the in-tree name, or the name given to `binary`.
+    /// The name a test and its report use: the declared name, else `eevdf`, the in-tree name, or the
+    /// binary's name.
     pub fn name(&self) -> &str {
-        match &self.kind {
-            Kind::Eevdf => "eevdf",
-            Kind::InTree(name) => name,
-            Kind::Binary { name, .. } | Kind::Installed { name, .. } | Kind::Named(name) => name,
+        match self.label {
+            Some(label) => label,
+            None => self.binary_name().unwrap_or("eevdf"),
         }
     }
 
     /// The binary's file name in the guest (`/bin/<binary_name>`); `None` for EEVDF.
     pub fn binary_name(&self) -> Option<&str> {
-        match self.kind {
+        match &self.kind {
             Kind::Eevdf => None,
-            _ => Some(self.name()),
+            Kind::InTree(name) => Some(name),
+            Kind::DeclaredPath(path) => Some(path.rsplit('/').next().unwrap_or(path)),
+            Kind::Binary { name, .. } | Kind::Installed { name, .. } => Some(name),
+            Kind::Named(name) => Some(name),
         }
+    }
+
+    /// The declared flags.
+    pub fn declared_flags(&self) -> &'static [FlagDecl] {
+        self.flags
+    }
+
+    /// Every valid combination of the declared flags (`default` first).
+    pub fn profiles(&self) -> Vec<Profile> {
+        declare::profiles(self.flags, &[], &[])
+    }
+
+    /// The profiles that contain every flag of `required` and none of `excluded`; a name that is not a
+    /// declared flag is an error.
+    pub fn profiles_with(
+        &self,
+        required: &[&str],
+        excluded: &[&str],
+    ) -> Result<Vec<Profile>, SchedulerError> {
+        for name in required.iter().chain(excluded) {
+            if !self.flags.iter().any(|f| f.name == *name) {
+                return Err(self.bad_profile(name, format!("no flag named {name:?}")));
+            }
+        }
+        Ok(declare::profiles(self.flags, required, excluded))
+    }
+
+    /// This scheduler with the profile `name` on (`a+b`, flags in any order, or `default`).
+    pub fn with_profile(&self, name: &str) -> Result<Scheduler, SchedulerError> {
+        let profile =
+            declare::parse_profile(self.flags, name).map_err(|why| self.bad_profile(name, why))?;
+        Ok(Scheduler {
+            profile: Some(profile),
+            ..self.clone()
+        })
+    }
+
+    fn bad_profile(&self, profile: &str, why: String) -> SchedulerError {
+        SchedulerError::BadProfile {
+            scheduler: self.name().to_string(),
+            profile: profile.to_string(),
+            why,
+        }
+    }
+
+    /// The profile turned on with `with_profile` (`default` when none was).
+    pub fn profile(&self) -> Profile {
+        self.profile.clone().unwrap_or_default()
+    }
+
+    /// The sysctls the declaration names.
+    pub fn declared_sysctls(&self) -> &'static [Sysctl] {
+        self.sysctls
+    }
+
+    /// The kernel command-line arguments the declaration names.
+    pub fn declared_kargs(&self) -> &'static [&'static str] {
+        self.kargs
+    }
+
+    /// The topology the declaration names for tests that give none.
+    pub fn default_topology(&self) -> Option<Topology> {
+        self.topology
+    }
+
+    /// The topologies the scheduler can run on.
+    pub fn topology_constraints(&self) -> TopologyConstraints {
+        self.constraints
     }
 
     /// The binary's absolute path in the guest; `None` for EEVDF.
@@ -341,15 +569,8 @@ impl Scheduler {
                     name: name.to_string(),
                 }),
             },
-            Kind::Binary { name, host_path } => match host_path.is_file() {
-                true => {
-                    check_elf(host_path)?;
-                    found(host_path.to_path_buf(), BinarySource::Given)
-                }
-                false => Err(SchedulerError::NoSuchFile {
-                    path: format!("{} (scheduler {name})", host_path.display()),
-                }),
-            },
+            Kind::Binary { name, host_path } => given_file(name, host_path).map(Some),
+            Kind::DeclaredPath(path) => given_file(self.name(), Path::new(path)).map(Some),
             Kind::Installed { name, version } => match find_installed(name, version.as_deref())? {
                 Some(installed) => Ok(Some(located_installed(installed))),
                 None => Err(SchedulerError::NotInstalled {
@@ -387,8 +608,27 @@ impl Scheduler {
     }
 
     /// The arguments given with `args`, in order.
-    pub fn sched_args(&self) -> &[String] {
+    pub fn extra_args(&self) -> &[String] {
         self.args.as_deref().unwrap_or(&[])
+    }
+
+    /// Every argument a run passes: the declaration's, the profile's flags', then `args`.
+    pub fn all_args(&self) -> Vec<String> {
+        let profile = self.profile.iter().flat_map(|p| p.args());
+        self.sched_args
+            .iter()
+            .copied()
+            .chain(profile)
+            .map(String::from)
+            .chain(self.extra_args().iter().cloned())
+            .collect()
+    }
+
+    fn default_diagnostic_args(&self) -> &'static [&'static str] {
+        match self.kind {
+            Kind::Eevdf | Kind::Binary { .. } | Kind::DeclaredPath(_) => &[],
+            _ => &LIBBPF_VERBOSE_ARGS,
+        }
     }
 
     /// The scheduler layer of the check thresholds.
@@ -398,13 +638,52 @@ impl Scheduler {
 
     /// The form sent to the guest.
     pub fn spec(&self) -> SchedulerSpec {
+        let diagnostic_args = match &self.diagnostic_args {
+            Some(args) => args.to_vec(),
+            None => self
+                .default_diagnostic_args()
+                .iter()
+                .map(|a| a.to_string())
+                .collect(),
+        };
         SchedulerSpec {
             name: self.name().to_string(),
             guest_binary: self.guest_path(),
-            args: self.sched_args().to_vec(),
-            diagnostic_args: self.diagnostic_args.as_deref().unwrap_or(&[]).to_vec(),
+            args: self.all_args(),
+            diagnostic_args,
         }
     }
+}
+
+/// The scheduler binary at a path the test gave, checked.
+fn given_file(name: &str, path: &Path) -> Result<LocatedBinary, SchedulerError> {
+    if !path.is_file() {
+        return Err(SchedulerError::NoSuchFile {
+            path: format!("{} (scheduler {name})", path.display()),
+        });
+    }
+    check_elf(path)?;
+    Ok(LocatedBinary {
+        path: path.to_path_buf(),
+        source: BinarySource::Given,
+    })
+}
+
+/// `check_name`'s rule, usable in a `const` declaration.
+const fn name_is_valid(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() || bytes[0] == b'.' || bytes[0] == b'-' {
+        return false;
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if !(c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.') {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// A scheduler must be an executable ELF file: anything else fails in the guest, far from its cause.

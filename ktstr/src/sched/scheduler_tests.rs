@@ -124,7 +124,7 @@ fn args_append_in_order_and_reject_nul() {
         .and_then(|s| s.args(["-t", "10"]))
         .and_then(|s| s.args(vec![String::from("-b"), "8".into()]))
         .expect("valid args");
-    assert_eq!(sched.sched_args(), ["-t", "10", "-b", "8"]);
+    assert_eq!(sched.extra_args(), ["-t", "10", "-b", "8"]);
     let err = sched.args(["ok", "bad\0arg"]).unwrap_err();
     assert_eq!(
         err,
@@ -144,7 +144,7 @@ fn clones_share_arguments_and_assert_overrides_stay_per_value() {
     let strict = base.clone().assert(Assert::NO_OVERRIDES.max_gap_ms(100));
     assert_eq!(base.assert_overrides(), Assert::NO_OVERRIDES);
     assert_eq!(strict.assert_overrides().max_gap_ms, Some(100));
-    assert!(std::ptr::eq(base.sched_args(), strict.sched_args()));
+    assert!(std::ptr::eq(base.extra_args(), strict.extra_args()));
 }
 
 #[test]

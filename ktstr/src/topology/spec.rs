@@ -86,6 +86,35 @@ impl Topology {
         }
     }
 
+    /// `new` for a `const` declaration: invalid dimensions panic, which is a compile error in a `const`.
+    /// Use `new` (or `parse`) for values known only at run time.
+    pub const fn declare(
+        numa_nodes: u32,
+        llcs: u32,
+        cores_per_llc: u32,
+        threads_per_core: u32,
+    ) -> Topology {
+        if numa_nodes == 0 || llcs == 0 || cores_per_llc == 0 || threads_per_core == 0 {
+            panic!("every topology dimension must be at least 1");
+        }
+        if numa_nodes > Self::MAX_NUMA_NODES {
+            panic!("a topology has at most 128 NUMA nodes");
+        }
+        if llcs % numa_nodes != 0 {
+            panic!("LLCs must split evenly over NUMA nodes: give a multiple of the node count");
+        }
+        let total = llcs as u64 * cores_per_llc as u64 * threads_per_core as u64;
+        if total > Self::MAX_CPUS as u64 {
+            panic!("a topology has at most 65536 CPUs");
+        }
+        Topology {
+            numa_nodes,
+            llcs,
+            cores_per_llc,
+            threads_per_core,
+        }
+    }
+
     pub fn numa_nodes(&self) -> u32 {
         self.numa_nodes
     }
