@@ -3,6 +3,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{Expr, ExprArray, ExprLit, Ident, Lit, LitStr, MetaNameValue, Token};
 
 use crate::topology;
@@ -34,6 +35,25 @@ const KNOWN: &[&str] = &[
     "max_wake_latency_cv",
     "min_iteration_rate",
     "max_migration_ratio",
+    "profile",
+    "host_only",
+    "min_cpus",
+    "max_cpus",
+    "min_llcs",
+    "max_llcs",
+    "min_numa_nodes",
+    "max_numa_nodes",
+    "requires_smt",
+];
+
+/// The topology bounds `#[ktstr_test]` and `#[scheduler]` take, in `TopologyConstraints` field order.
+pub(crate) const BOUNDS: [&str; 6] = [
+    "min_cpus",
+    "max_cpus",
+    "min_llcs",
+    "max_llcs",
+    "min_numa_nodes",
+    "max_numa_nodes",
 ];
 
 /// Most workers one group may fork (the library's `MAX_WORKERS`).
@@ -61,6 +81,53 @@ pub(crate) struct TestAttrs {
     pub expect_reason: Option<LitStr>,
     pub expect_detail: Option<Ident>,
     pub thresholds: Vec<Threshold>,
+    pub profile: Option<LitStr>,
+    pub host_only: bool,
+    pub bounds: Bounds,
+}
+
+/// Topology bounds as given: `BOUNDS` order, and `requires_smt`.
+#[derive(Default)]
+pub(crate) struct Bounds {
+    pub values: [Option<(u32, Span)>; 6],
+    pub requires_smt: bool,
+}
+
+impl Bounds {
+    /// Takes `key = value` when `key` is a bound; `Ok(false)` when it is not one.
+    pub(crate) fn take(&mut self, key: &Ident, value: &Expr) -> syn::Result<bool> {
+        let name = key.to_string();
+        if name == "requires_smt" {
+            self.requires_smt = boolean(value)?;
+            return Ok(true);
+        }
+        let Some(index) = BOUNDS.iter().position(|b| *b == name) else {
+            return Ok(false);
+        };
+        self.values[index] = Some((int_in(value, 1, 65_536)? as u32, value.span()));
+        Ok(true)
+    }
+
+    /// A minimum over its maximum is an error on the minimum.
+    pub(crate) fn check(&self) -> syn::Result<()> {
+        for pair in self.values.chunks(2) {
+            if let [Some((min, span)), Some((max, _))] = pair {
+                if min > max {
+                    return Err(syn::Error::new(
+                        *span,
+                        format!(
+                            "minimum {min} is over the maximum {max}; no topology can satisfy both"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        !self.requires_smt && self.values.iter().all(Option::is_none)
+    }
 }
 
 impl TestAttrs {
@@ -75,6 +142,15 @@ impl TestAttrs {
                 syn::Error::new_spanned(&pair.path, "expected a plain attribute name")
             })?;
             attrs.take(&key, &pair.value, &mut dims, &mut shape_span)?;
+        }
+        attrs.bounds.check()?;
+        if attrs.host_only {
+            if let Some(span) = shape_span {
+                return Err(syn::Error::new(span, "a host_only test runs on this host's own topology; drop `topology` or `host_only`"));
+            }
+            if let Some(sched) = &attrs.scheduler {
+                return Err(syn::Error::new_spanned(sched, "a host_only test runs under the host's own scheduler; drop `scheduler` or `host_only`"));
+            }
         }
         if dims.iter().any(Option::is_some) {
             if let Some(span) = shape_span {
@@ -134,50 +210,97 @@ impl TestAttrs {
             "workers_per_cgroup" => self.workers_per_cgroup = Some(int_in(value, 1, MAX_WORKERS)?),
             "memory_mb" => self.memory_mb = Some(int_in(value, 64, 1 << 20)?),
             "timeout_s" => self.timeout_s = Some(int_in(value, 1, 86_400)?),
-            "sysctls" => {
-                for text in strings(value)? {
-                    let (k, v) = text.value().split_once('=').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).ok_or_else(|| {
-                        syn::Error::new_spanned(&text, "a sysctl is written \"path/below/proc/sys=value\", e.g. \"kernel/sched_rt_runtime_us=-1\"")
-                    })?;
-                    self.sysctls.push((k, v));
-                }
-            }
+            "sysctls" => self.sysctls = sysctls(value)?,
+            "profile" => self.profile = Some(string(value)?),
+            "host_only" => self.host_only = boolean(value)?,
             "expect" => self.expect = Some(ident(value)?),
             "expect_reason" => self.expect_reason = Some(string(value)?),
             "expect_detail" => self.expect_detail = Some(ident(value)?),
-            "not_starved" | "isolation" => self
-                .thresholds
-                .push(Threshold::Flag(key.clone(), boolean(value)?)),
-            "max_gap_ms" | "max_p99_wake_latency_ns" => self
-                .thresholds
-                .push(Threshold::Int(key.clone(), int_in(value, 1, u64::MAX)?)),
-            "max_spread_pct" => self
-                .thresholds
-                .push(Threshold::Float(key.clone(), number_in(value, 0.0, 100.0)?)),
-            "max_throughput_cv"
-            | "max_wake_latency_cv"
-            | "max_migration_ratio"
-            | "min_work_rate"
-            | "min_iteration_rate" => self.thresholds.push(Threshold::Float(
-                key.clone(),
-                number_in(value, 0.0, f64::MAX)?,
-            )),
-            _ => return Err(unknown(key)),
+            _ => {
+                if let Some(t) = threshold(key, value)? {
+                    self.thresholds.push(t);
+                } else if !self.bounds.take(key, value)? {
+                    return Err(unknown(key, KNOWN, "#[ktstr_test]"));
+                }
+            }
         }
         Ok(())
     }
 }
 
-/// "unknown attribute `x`; did you mean `y`?"
-fn unknown(key: &Ident) -> syn::Error {
+/// `key = value` as a check threshold, range-checked; `Ok(None)` when `key` is not one.
+pub(crate) fn threshold(key: &Ident, value: &Expr) -> syn::Result<Option<Threshold>> {
+    Ok(Some(match key.to_string().as_str() {
+        "not_starved" | "isolation" => Threshold::Flag(key.clone(), boolean(value)?),
+        "max_gap_ms" | "max_p99_wake_latency_ns" => {
+            Threshold::Int(key.clone(), int_in(value, 1, u64::MAX)?)
+        }
+        "max_spread_pct" => Threshold::Float(key.clone(), number_in(value, 0.0, 100.0)?),
+        "max_throughput_cv"
+        | "max_wake_latency_cv"
+        | "max_migration_ratio"
+        | "min_work_rate"
+        | "min_iteration_rate" => Threshold::Float(key.clone(), number_in(value, 0.0, f64::MAX)?),
+        _ => return Ok(None),
+    }))
+}
+
+/// The names `threshold` takes.
+pub(crate) const THRESHOLDS: [&str; 10] = [
+    "not_starved",
+    "isolation",
+    "max_gap_ms",
+    "max_spread_pct",
+    "max_throughput_cv",
+    "min_work_rate",
+    "max_p99_wake_latency_ns",
+    "max_wake_latency_cv",
+    "min_iteration_rate",
+    "max_migration_ratio",
+];
+
+/// `["path/below/proc/sys=value", ...]` as pairs.
+pub(crate) fn sysctls(value: &Expr) -> syn::Result<Vec<(String, String)>> {
+    strings(value)?
+        .iter()
+        .map(|text| {
+            text.value()
+                .split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| {
+                    syn::Error::new_spanned(
+                        text,
+                        "a sysctl is written \"path/below/proc/sys=value\", e.g. \"kernel/sched_rt_runtime_us=-1\"",
+                    )
+                })
+        })
+        .collect()
+}
+
+/// "`x` is not NAME; did you mean `y`?" for a name that must be one of `known`.
+pub(crate) fn unknown_in(key: &Ident, known: &[&str], what: &str) -> syn::Error {
     let name = key.to_string();
-    let closest = KNOWN
+    let closest = known
         .iter()
         .map(|k| (strsim::levenshtein(&name, k), *k))
         .min()
         .filter(|(d, _)| *d <= 3)
         .map(|(_, k)| format!("; did you mean `{k}`?"))
-        .unwrap_or_else(|| format!("; #[ktstr_test] takes {}", KNOWN.join(", ")));
+        .unwrap_or_else(|| format!("; there are {}", known.join(", ")));
+    syn::Error::new_spanned(key, format!("`{name}` is not {what}{closest}"))
+}
+
+/// "unknown attribute `x`; did you mean `y`?"
+pub(crate) fn unknown(key: &Ident, known: &[&str], what: &str) -> syn::Error {
+    let name = key.to_string();
+    let closest = known
+        .iter()
+        .map(|k| (strsim::levenshtein(&name, k), *k))
+        .min()
+        .filter(|(d, _)| *d <= 3)
+        .map(|(_, k)| format!("; did you mean `{k}`?"))
+        .unwrap_or_else(|| format!("; {what} takes {}", known.join(", ")));
     syn::Error::new_spanned(key, format!("unknown attribute `{name}`{closest}"))
 }
 
@@ -188,14 +311,14 @@ fn lit(value: &Expr) -> Option<&Lit> {
     }
 }
 
-fn string(value: &Expr) -> syn::Result<LitStr> {
+pub(crate) fn string(value: &Expr) -> syn::Result<LitStr> {
     match lit(value) {
         Some(Lit::Str(s)) => Ok(s.clone()),
         _ => Err(syn::Error::new_spanned(value, "expected a string literal")),
     }
 }
 
-fn strings(value: &Expr) -> syn::Result<Vec<LitStr>> {
+pub(crate) fn strings(value: &Expr) -> syn::Result<Vec<LitStr>> {
     match value {
         Expr::Array(ExprArray { elems, .. }) => elems.iter().map(string).collect(),
         _ => Err(syn::Error::new_spanned(
@@ -205,7 +328,7 @@ fn strings(value: &Expr) -> syn::Result<Vec<LitStr>> {
     }
 }
 
-fn boolean(value: &Expr) -> syn::Result<bool> {
+pub(crate) fn boolean(value: &Expr) -> syn::Result<bool> {
     match lit(value) {
         Some(Lit::Bool(b)) => Ok(b.value),
         _ => Err(syn::Error::new_spanned(value, "expected true or false")),
@@ -224,7 +347,7 @@ fn ident(value: &Expr) -> syn::Result<Ident> {
     }
 }
 
-fn int_in(value: &Expr, min: u64, max: u64) -> syn::Result<u64> {
+pub(crate) fn int_in(value: &Expr, min: u64, max: u64) -> syn::Result<u64> {
     let n = match lit(value) {
         Some(Lit::Int(i)) => i.base10_parse::<u64>()?,
         _ => return Err(syn::Error::new_spanned(value, "expected an integer")),

@@ -6,7 +6,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, ReturnType};
 
-use crate::attrs::{TestAttrs, Threshold};
+use crate::attrs::{Bounds, TestAttrs, Threshold, BOUNDS};
 
 pub(crate) fn emit(attrs: &TestAttrs, func: &ItemFn) -> TokenStream {
     if let Err(e) = check_signature(func) {
@@ -108,6 +108,16 @@ fn builder_calls(attrs: &TestAttrs) -> TokenStream {
     if let Some(kind) = &attrs.expect_detail {
         calls.extend(quote!(.expect_detail(::ktstr::assert::DetailKind::#kind)));
     }
+    if let Some(profile) = &attrs.profile {
+        calls.extend(quote!(.profile(#profile)));
+    }
+    if attrs.host_only {
+        calls.extend(quote!(.host_only()));
+    }
+    if !attrs.bounds.is_empty() {
+        let bounds = constraints(&attrs.bounds);
+        calls.extend(quote!(.constraints(#bounds)));
+    }
     if !attrs.thresholds.is_empty() {
         let layers = attrs.thresholds.iter().map(threshold);
         calls.extend(quote! {
@@ -117,7 +127,24 @@ fn builder_calls(attrs: &TestAttrs) -> TokenStream {
     calls
 }
 
-fn threshold(t: &Threshold) -> TokenStream {
+/// A `TopologyConstraints` literal of the bounds given.
+pub(crate) fn constraints(bounds: &Bounds) -> TokenStream {
+    let fields = BOUNDS
+        .iter()
+        .zip(&bounds.values)
+        .filter_map(|(name, value)| value.map(|(n, _)| (format_ident!("{}", name), n)))
+        .map(|(field, n)| quote!(#field: ::core::option::Option::Some(#n),));
+    let smt = bounds.requires_smt;
+    quote! {
+        ::ktstr::sched::TopologyConstraints {
+            #(#fields)*
+            requires_smt: #smt,
+            ..::ktstr::sched::TopologyConstraints::NONE
+        }
+    }
+}
+
+pub(crate) fn threshold(t: &Threshold) -> TokenStream {
     match t {
         Threshold::Flag(key, on) => {
             let method = match (key.to_string().as_str(), on) {
