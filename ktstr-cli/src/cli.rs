@@ -63,6 +63,13 @@ pub enum SchedulerCommand {
     },
     /// List in-tree, installed and cargo-target-dir schedulers with their paths.
     List,
+    /// Show a declared scheduler's flags (args, requires, excludes) and every profile they make.
+    Flags {
+        /// A scheduler ktstr declares (`ktstr::schedulers`): scx_simple, scx_qmap, scx_central,
+        /// scx_flatcg, scx_bpfland, scx_rusty, scx_lavd.
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -165,6 +172,9 @@ pub struct RunArgs {
         requires = "scheduler"
     )]
     pub sched_args: Vec<String>,
+    /// The scheduler's flag profile: its flags joined with '+' (`ktstr scheduler flags NAME` lists them).
+    #[arg(long, value_name = "FLAG+FLAG", requires = "scheduler")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

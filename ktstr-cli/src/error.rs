@@ -23,6 +23,8 @@ pub enum CliError {
     UnknownScenario(#[from] UnknownScenario),
     #[error("reading this host's CPU topology: {0}")]
     HostTopology(#[source] TopologyError),
+    #[error("ktstr declares no scheduler {name:?}; it declares {known}")]
+    UnknownDeclared { name: String, known: String },
     /// Some scenarios' verdicts were failures (their reports are printed above).
     #[error("{0} scenario(s) failed")]
     ScenariosFailed(usize),

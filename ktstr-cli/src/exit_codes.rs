@@ -35,6 +35,7 @@ pub fn for_error(error: &CliError) -> i32 {
         CliError::UnknownScenario(_) => BAD_INPUT,
         CliError::HostTopology(_) => ENVIRONMENT,
         CliError::ScenariosFailed(_) => SCENARIO_FAILED,
+        CliError::UnknownDeclared { .. } => BAD_INPUT,
     }
 }
 
@@ -72,7 +73,9 @@ fn scheduler(error: &SchedulerError) -> i32 {
         | SchedulerError::NotExecutable { .. }
         | SchedulerError::NotInstalled { .. }
         | SchedulerError::NotFound { .. }
-        | SchedulerError::ArgsForEevdf => BAD_INPUT,
+        | SchedulerError::ArgsForEevdf
+        | SchedulerError::BadProfile { .. }
+        | SchedulerError::TopologyOutsideConstraints { .. } => BAD_INPUT,
     }
 }
 

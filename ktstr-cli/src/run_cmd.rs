@@ -96,6 +96,10 @@ fn run_in_vms(args: RunArgs) -> Result<()> {
             located.source
         );
     }
+    let scheduler = match &args.profile {
+        Some(profile) => scheduler.with_profile(profile)?,
+        None => scheduler,
+    };
     let scheduler = match args.sched_args.is_empty() {
         true => scheduler,
         false => scheduler.args(args.sched_args.iter().cloned())?,

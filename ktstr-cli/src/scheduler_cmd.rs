@@ -26,6 +26,7 @@ pub fn run(command: SchedulerCommand) -> Result<()> {
             Ok(())
         }
         SchedulerCommand::List => list(&store),
+        SchedulerCommand::Flags { name } => flags(&name),
     }
 }
 
@@ -108,6 +109,35 @@ fn list(store: &SchedulerStore) -> Result<()> {
             "kernel cache: {} (no usable kernel)",
             Cache::from_env()?.root().display()
         );
+    }
+    Ok(())
+}
+
+fn flags(name: &str) -> Result<()> {
+    let declared = ktstr::schedulers::by_binary(name).ok_or_else(|| CliError::UnknownDeclared {
+        name: name.to_string(),
+        known: ktstr::schedulers::ALL
+            .iter()
+            .filter_map(|s| s.binary_name())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })?;
+    let mut rows = vec![["FLAG", "ARGS", "REQUIRES", "EXCLUDES"]
+        .map(String::from)
+        .to_vec()];
+    for flag in declared.declared_flags() {
+        rows.push(vec![
+            flag.name.to_string(),
+            flag.args.join(" "),
+            flag.requires.join(", "),
+            flag.excludes.join(", "),
+        ]);
+    }
+    print!("{}", format::table(&rows));
+    let profiles = declared.profiles();
+    println!("{} profiles:", profiles.len());
+    for profile in profiles {
+        println!("  {profile}");
     }
     Ok(())
 }

@@ -4,12 +4,12 @@ pub use anyhow::Result;
 
 pub use crate::assert::{Assert, AssertDetail, AssertResult, DetailKind};
 pub use crate::harness::{OutcomeKind, VmTest};
-pub use crate::ktstr_test;
 pub use crate::scenario::{
     execute_defs, execute_scenario, execute_scenario_with, execute_steps, execute_steps_with,
     AffinityIntent, Backdrop, CgroupDef, CpusetSpec, Ctx, HoldSpec, Op, ScenarioError, Setup, Step,
     Work,
 };
-pub use crate::sched::Scheduler;
+pub use crate::sched::{FlagDecl, Scheduler, Sysctl, TopologyConstraints};
 pub use crate::topology::{CpuSet, TestTopology, Topology};
 pub use crate::workload::{SchedPolicy, WorkType};
+pub use crate::{ktstr_test, Scheduler};

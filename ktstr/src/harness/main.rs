@@ -17,13 +17,20 @@ pub fn main(tests: Vec<VmTest>) -> ! {
         );
         std::process::exit(2);
     }
+    if let Err(why) = check_declarations(&tests) {
+        eprintln!("ktstr: {why}");
+        std::process::exit(2);
+    }
     crate::vm::TrialDir::sweep_orphans(&std::env::temp_dir());
     let mut args = Arguments::from_args();
     // VMs are timed; running several at once on a small host would distort what they measure.
     args.test_threads.get_or_insert(1);
     let trials = tests
         .into_iter()
-        .map(|test| Trial::test(test.name.clone(), move || judge(&test)))
+        .map(|test| match test.host_only {
+            true => Trial::test(test.trial_name(), move || judge_on_host(&test)).with_kind("host"),
+            false => Trial::test(test.trial_name(), move || judge(&test)),
+        })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
     let leftovers = qemu_children();
@@ -32,6 +39,16 @@ pub fn main(tests: Vec<VmTest>) -> ! {
         std::process::exit(101);
     }
     conclusion.exit()
+}
+
+/// Every test's declaration resolved (profile, topology within its constraints) before anything runs,
+/// so a mistake in one stops the binary with its name instead of failing a trial minutes in.
+fn check_declarations(tests: &[VmTest]) -> Result<(), String> {
+    for test in tests {
+        test.resolved()
+            .map_err(|e| format!("test {}: {e}", test.name))?;
+    }
+    Ok(())
 }
 
 /// A name two of `tests` share.
@@ -73,6 +90,21 @@ fn judge(test: &VmTest) -> Result<(), Failed> {
         )))
     } else {
         Err(Failed::from(text))
+    }
+}
+
+fn judge_on_host(test: &VmTest) -> Result<(), Failed> {
+    let outcome =
+        super::run_host_test(test).map_err(|e| Failed::from(format!("could not run: {e}")))?;
+    println!("{}", outcome.text);
+    let details: Vec<_> = outcome
+        .result
+        .iter()
+        .flat_map(|r| r.details.iter().map(|d| d.kind))
+        .collect();
+    match test.accepts(outcome.kind, &outcome.reason, &details) {
+        true => Ok(()),
+        false => Err(Failed::from(outcome.text)),
     }
 }
 

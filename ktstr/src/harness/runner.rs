@@ -37,6 +37,10 @@ pub struct TrialOutcome {
     pub reason: String,
     pub topology: String,
     pub scheduler: String,
+    /// The scheduler's flag profile (`default` when no flag is on).
+    pub profile: String,
+    /// Every argument the scheduler was started with (declared, the profile's, the test's).
+    pub scheduler_args: Vec<String>,
     /// Where the scheduler's binary came from on the host; `None` for EEVDF.
     pub scheduler_binary: Option<LocatedBinary>,
     pub ops_name: Option<String>,
@@ -129,7 +133,7 @@ fn trial_spec(test: &VmTest, attach: Duration) -> Result<TrialSpec, HarnessError
     assert.validate().map_err(|e| bad(&e.to_string()))?;
     Ok(TrialSpec {
         test: test.name.clone(),
-        topology: test.topology,
+        topology: test.vm_topology(),
         scheduler: test.scheduler.spec(),
         duration_ms: test.duration.as_millis() as u64,
         workers_per_cgroup: test.workers_per_cgroup,
@@ -138,6 +142,19 @@ fn trial_spec(test: &VmTest, attach: Duration) -> Result<TrialSpec, HarnessError
         sysctls: test.sysctls.clone(),
         attach_timeout_ms: attach.as_millis() as u64,
     })
+}
+
+/// The guest kernel's command line: ktstr's base, the trial spec, then the scheduler's declared kernel
+/// arguments (`key=value` or a bare flag).
+fn kernel_cmdline(test: &VmTest, spec: &TrialSpec) -> Result<KernelCmdline, VmError> {
+    let mut cmdline = KernelCmdline::base().with_trial(spec)?;
+    for karg in test.scheduler.declared_kargs() {
+        cmdline = match karg.split_once('=') {
+            Some((key, value)) => cmdline.arg(key, value)?,
+            None => cmdline.flag(karg)?,
+        };
+    }
+    Ok(cmdline)
 }
 
 /// A trial ready to boot: everything resolved and checked before QEMU starts.
@@ -162,6 +179,14 @@ struct Observation {
 
 /// Boots one VM for `test` and classifies what happened. Nothing it starts outlives it.
 pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
+    let test = &test.resolved()?;
+    if test.host_only {
+        return Err(HarnessError::BadTest {
+            test: test.name.clone(),
+            reason: "it is host_only, so it runs on the host without a VM; run it through                      ktstr::harness::main or run_host_test"
+                .into(),
+        });
+    }
     let (prepared, dir) = prepare(test)?;
     let observation = boot_and_listen(test, &prepared, dir)?;
     Ok(conclude(test, prepared, observation))
@@ -172,7 +197,7 @@ pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
 fn prepare(test: &VmTest) -> Result<(Prepared, TrialDir), HarnessError> {
     let started = Instant::now();
     let accel = Accel::detect()?;
-    crate::vm::check_capacity(&test.topology, accel)?;
+    crate::vm::check_capacity(&test.vm_topology(), accel)?;
     let attach = attach_allowance(&test.scheduler, accel);
     let spec = trial_spec(test, attach)?;
     let kernel = resolve_kernel_flavor(test.kernel_flavor)?;
@@ -184,12 +209,13 @@ fn prepare(test: &VmTest) -> Result<(Prepared, TrialDir), HarnessError> {
     }
     let base = InitramfsCache::from_env()?.base(&initramfs)?;
     let dir = TrialDir::new()?;
+    let cmdline = kernel_cmdline(test, &spec)?;
     let vm = VmSpec::new(VmRequest {
-        topology: test.topology,
+        topology: test.vm_topology(),
         memory_mb: test.memory_mb,
         kernel: kernel.image().to_path_buf(),
         initramfs: base.path.clone(),
-        cmdline: KernelCmdline::base().with_trial(&spec)?,
+        cmdline,
         console_log: dir.console_log(),
         channel_socket: dir.channel_socket(),
         accel,
@@ -212,7 +238,7 @@ fn boot_and_listen(
     prepared: &Prepared,
     dir: TrialDir,
 ) -> Result<Observation, HarnessError> {
-    let boot = boot_allowance(prepared.accel, test.topology.total_cpus());
+    let boot = boot_allowance(prepared.accel, test.vm_topology().total_cpus());
     let console_path = dir.console_log();
     let mut qemu = QemuProcess::spawn(&prepared.vm, dir)?;
     let qemu_started = Instant::now();
@@ -248,7 +274,7 @@ fn boot_and_listen(
 /// Classifies the trial from what was observed and assembles the outcome.
 fn conclude(test: &VmTest, prepared: Prepared, seen: Observation) -> TrialOutcome {
     let report = seen.heard.report();
-    let requested = test.topology.to_string();
+    let requested = test.vm_topology().to_string();
     let (kind, reason) = classify(&Observed {
         requested_topology: &requested,
         eevdf: test.scheduler.is_eevdf(),
@@ -261,11 +287,13 @@ fn conclude(test: &VmTest, prepared: Prepared, seen: Observation) -> TrialOutcom
         qemu_stderr: &seen.qemu_stderr,
     });
     TrialOutcome {
-        test: test.name.clone(),
+        test: test.trial_name(),
         kind,
         reason,
         topology: requested,
         scheduler: test.scheduler.name().to_string(),
+        profile: test.scheduler.profile().name(),
+        scheduler_args: test.scheduler.all_args(),
         scheduler_binary: prepared.scheduler_binary,
         ops_name: seen.heard.ops_name(),
         accel: prepared.accel,
@@ -386,5 +414,52 @@ impl Heard {
                 _ => None,
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sched::Scheduler;
+
+    fn nothing(_: &crate::scenario::Ctx) -> anyhow::Result<crate::assert::AssertResult> {
+        Ok(crate::assert::AssertResult::pass())
+    }
+
+    #[test]
+    fn declared_kernel_arguments_follow_the_trial_spec_and_bad_ones_are_errors() {
+        const WITH_KARGS: Scheduler =
+            Scheduler::new("scx_simple").kargs(&["nosoftlockup", "loglevel=4"]);
+        let test = VmTest::new("t", nothing).scheduler(WITH_KARGS);
+        let spec = trial_spec(&test, Duration::from_secs(1)).unwrap();
+        let cmdline = kernel_cmdline(&test, &spec).unwrap().to_string();
+        assert!(cmdline.ends_with(" nosoftlockup loglevel=4"), "{cmdline}");
+        assert!(cmdline.contains("ktstr.trial="));
+        const BAD: Scheduler = Scheduler::new("scx_simple").kargs(&["two words"]);
+        let test = VmTest::new("t", nothing).scheduler(BAD);
+        assert!(kernel_cmdline(&test, &spec).is_err());
+    }
+
+    #[test]
+    fn declared_sysctls_come_before_the_tests_own() {
+        use crate::sched::Sysctl;
+        const RT: Scheduler = Scheduler::new("scx_simple")
+            .sysctls(&[Sysctl::new("kernel.sched_rt_runtime_us", "900000")]);
+        let test = VmTest::new("t", nothing)
+            .scheduler(RT)
+            .push_sysctl("kernel/sched_rt_runtime_us", "-1")
+            .resolved()
+            .unwrap();
+        let spec = trial_spec(&test, Duration::from_secs(1)).unwrap();
+        assert_eq!(
+            spec.sysctls,
+            [
+                (
+                    "kernel/sched_rt_runtime_us".to_string(),
+                    "900000".to_string()
+                ),
+                ("kernel/sched_rt_runtime_us".to_string(), "-1".to_string())
+            ]
+        );
     }
 }

@@ -25,11 +25,17 @@ pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
         .as_deref()
         .map(|o| format!(" (ops {o})"))
         .unwrap_or_default();
+    let args: String = outcome
+        .scheduler_args
+        .iter()
+        .map(|a| format!(" {a}"))
+        .collect();
     let _ = writeln!(
         out,
-        "topology {} | scheduler {}{ops} | accel {} | kernel {}",
+        "topology {} | scheduler {}{args}{ops} | profile {} | accel {} | kernel {}",
         outcome.topology,
         outcome.scheduler,
+        outcome.profile,
         outcome.accel,
         outcome.kernel.display()
     );

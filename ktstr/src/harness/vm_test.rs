@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::assert::{Assert, AssertResult, DetailKind};
 use crate::kernel::KernelFlavor;
 use crate::scenario::Ctx;
-use crate::sched::Scheduler;
+use crate::sched::{Scheduler, SchedulerError, TopologyConstraints};
 use crate::topology::Topology;
 
 /// A test function: the same signature as a scenario.
@@ -43,8 +43,14 @@ pub enum OutcomeKind {
 pub struct VmTest {
     pub(crate) name: String,
     pub(crate) func: TestFn,
-    pub(crate) topology: Topology,
+    /// `None`: the scheduler's default topology, else `Topology::DEFAULT`.
+    pub(crate) topology: Option<Topology>,
     pub(crate) scheduler: Scheduler,
+    /// The scheduler flag profile (`a+b` or `default`); `None` is `default`.
+    pub(crate) profile: Option<String>,
+    pub(crate) host_only: bool,
+    /// The test's own topology bounds (the scheduler's apply as well).
+    pub(crate) constraints: TopologyConstraints,
     pub(crate) duration: Duration,
     pub(crate) workers_per_cgroup: usize,
     pub(crate) settle: Duration,
@@ -64,8 +70,11 @@ impl VmTest {
         VmTest {
             name: name.into(),
             func,
-            topology: Topology::DEFAULT,
+            topology: None,
             scheduler: Scheduler::EEVDF,
+            profile: None,
+            host_only: false,
+            constraints: TopologyConstraints::NONE,
             duration: Duration::from_secs(2),
             workers_per_cgroup: 2,
             settle: Duration::ZERO,
@@ -80,8 +89,79 @@ impl VmTest {
         }
     }
 
+    /// The function's name; unique in a test binary.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The name a test runner lists: `fn/scheduler/topology/profile`, stable across runs, so a filter
+    /// selects by any part (`/scx_qmap/`, `/2n4l1c1t/`, `/batch`).
+    pub fn trial_name(&self) -> String {
+        match self.host_only {
+            true => format!("{}/host", self.name),
+            false => format!(
+                "{}/{}/{}/{}",
+                self.name,
+                self.scheduler.name(),
+                self.vm_topology(),
+                self.profile_name()
+            ),
+        }
+    }
+
+    /// The profile's name as `resolved` normalises it (flags in declaration order), else as given.
+    pub fn profile_name(&self) -> String {
+        match &self.profile {
+            None => crate::sched::Profile::DEFAULT_NAME.to_string(),
+            Some(name) => self
+                .scheduler
+                .with_profile(name)
+                .map(|s| s.profile().name())
+                .unwrap_or_else(|_| name.clone()),
+        }
+    }
+
+    /// The scheduler the test runs under.
+    pub fn sched(&self) -> &Scheduler {
+        &self.scheduler
+    }
+
+    /// Whether the test runs on the host, without a VM.
+    pub fn is_host_only(&self) -> bool {
+        self.host_only
+    }
+
+    /// The test's topology bounds, with its scheduler's.
+    pub fn topology_constraints(&self) -> TopologyConstraints {
+        self.constraints.and(&self.scheduler.topology_constraints())
+    }
+
+    /// The test as it runs: its profile turned on in its scheduler, its topology settled (the test's, else
+    /// the scheduler's, else the default) and within both sets of constraints, and the scheduler's
+    /// sysctls ahead of the test's. Every declaration mistake is an error here, before a VM boots.
+    pub fn resolved(&self) -> Result<VmTest, SchedulerError> {
+        let mut test = self.clone();
+        if let Some(name) = &self.profile {
+            test.scheduler = self.scheduler.with_profile(name)?;
+        }
+        let topology = self.vm_topology();
+        if !self.host_only {
+            self.topology_constraints()
+                .check(&topology)
+                .map_err(|why| SchedulerError::TopologyOutsideConstraints {
+                    scheduler: self.scheduler.name().to_string(),
+                    why,
+                })?;
+        }
+        test.topology = Some(topology);
+        test.sysctls = self
+            .scheduler
+            .declared_sysctls()
+            .iter()
+            .map(|s| (s.path(), s.value.to_string()))
+            .chain(self.sysctls.iter().cloned())
+            .collect();
+        Ok(test)
     }
 
     /// The outcome that counts as success.
@@ -89,9 +169,11 @@ impl VmTest {
         self.expect
     }
 
-    /// The topology the test's VM boots with.
+    /// The topology the test's VM boots with: its own, else its scheduler's default, else 1n1l2c1t.
     pub fn vm_topology(&self) -> Topology {
         self.topology
+            .or(self.scheduler.default_topology())
+            .unwrap_or(Topology::DEFAULT)
     }
 
     /// The merged check overrides the test declares (over the scheduler's and the defaults).
@@ -100,12 +182,30 @@ impl VmTest {
     }
 
     pub fn topology(mut self, topology: Topology) -> Self {
-        self.topology = topology;
+        self.topology = Some(topology);
         self
     }
 
     pub fn scheduler(mut self, scheduler: Scheduler) -> Self {
         self.scheduler = scheduler;
+        self
+    }
+
+    /// Runs under this flag profile of the scheduler (`a+b`, or `default`); checked by `resolved`.
+    pub fn profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
+    }
+
+    /// Runs the function on this host, without a VM or a scheduler (the host's own).
+    pub fn host_only(mut self) -> Self {
+        self.host_only = true;
+        self
+    }
+
+    /// The test's own topology bounds, over its scheduler's.
+    pub fn constraints(mut self, constraints: TopologyConstraints) -> Self {
+        self.constraints = constraints;
         self
     }
 
