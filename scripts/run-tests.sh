@@ -10,3 +10,5 @@ cargo build --locked -p ktstr-cli
 mapfile -t schedulers < <(grep -v '^#' ktstr/tests/real_schedulers.txt | grep .)
 ./target/debug/ktstr scheduler install "${schedulers[@]}"
 cargo test --locked --workspace "$@"
+# A separate crate that uses ktstr as a scheduler project would: #[derive(Scheduler)] and #[ktstr_test].
+cargo test --locked --manifest-path examples/qmap-tests/Cargo.toml --target-dir target
