@@ -12,3 +12,5 @@ mapfile -t schedulers < <(grep -v '^#' ktstr/tests/real_schedulers.txt | grep .)
 cargo test --locked --workspace "$@"
 # A separate crate that uses ktstr as a scheduler project would: #[derive(Scheduler)] and #[ktstr_test].
 cargo test --locked --manifest-path examples/qmap-tests/Cargo.toml --target-dir target
+# cargo-nextest over a small gauntlet: the listing, a filter, partitions hash:1/2 and 2/2.
+scripts/check-nextest.sh

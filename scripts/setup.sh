@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential flex bison bc libelf-dev libssl-dev dwarves cpio
   clang-19 llvm-19 lld-19 libclang1-19 zlib1g-dev linux-source-6.12 qemu-system-x86 busybox-static
-  pkg-config
+  pkg-config jq
 )
 
 missing=()
@@ -19,4 +19,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# cargo-nextest runs each trial as a process of its own and shards a gauntlet over machines
+# (.config/nextest.toml); crates.io is the one source this needs.
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "ktstr setup: installing cargo-nextest (cargo install, a few minutes the first time)" >&2
+  cargo install --locked cargo-nextest >/dev/null
 fi

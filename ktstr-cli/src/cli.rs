@@ -175,6 +175,28 @@ pub struct RunArgs {
     /// The scheduler's flag profile: its flags joined with '+' (`ktstr scheduler flags NAME` lists them).
     #[arg(long, value_name = "FLAG+FLAG", requires = "scheduler")]
     pub profile: Option<String>,
+    /// Run each scenario over every topology preset × every profile of the scheduler that this host can
+    /// boot (instead of --topology and --profile).
+    #[arg(long, requires = "vm", conflicts_with_all = ["profile", "topology"])]
+    pub gauntlet: bool,
+    /// With --gauntlet: run only the variants that fit this many seconds and cover the most (shape, flag)
+    /// pairs (default: $KTSTR_BUDGET_SECS, else all).
+    #[arg(long, value_name = "SECS", requires = "gauntlet", value_parser = positive_secs_unbounded)]
+    pub budget: Option<f64>,
+    /// With --budget: the seed that breaks ties (default: $KTSTR_BUDGET_SEED, else 0).
+    #[arg(long, value_name = "N", requires = "budget")]
+    pub seed: Option<u64>,
+    /// VMs at once (default: half this host's CPUs, at most one per 2 GiB of available memory).
+    #[arg(long, short = 'j', value_name = "J", requires = "vm")]
+    pub jobs: Option<NonZeroUsize>,
+}
+
+/// A positive, finite number of seconds.
+fn positive_secs_unbounded(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .ok_or_else(|| format!("{text:?} is not a number of seconds above 0, like 600"))
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

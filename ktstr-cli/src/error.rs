@@ -23,6 +23,8 @@ pub enum CliError {
     UnknownScenario(#[from] UnknownScenario),
     #[error("reading this host's CPU topology: {0}")]
     HostTopology(#[source] TopologyError),
+    #[error("{0}")]
+    BadEnvironment(String),
     #[error("ktstr declares no scheduler {name:?}; it declares {known}")]
     UnknownDeclared { name: String, known: String },
     /// Some scenarios' verdicts were failures (their reports are printed above).

@@ -35,7 +35,7 @@ pub fn for_error(error: &CliError) -> i32 {
         CliError::UnknownScenario(_) => BAD_INPUT,
         CliError::HostTopology(_) => ENVIRONMENT,
         CliError::ScenariosFailed(_) => SCENARIO_FAILED,
-        CliError::UnknownDeclared { .. } => BAD_INPUT,
+        CliError::UnknownDeclared { .. } | CliError::BadEnvironment(_) => BAD_INPUT,
     }
 }
 

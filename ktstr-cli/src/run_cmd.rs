@@ -1,5 +1,6 @@
 //! `ktstr run` and `ktstr list`: canned scenarios on this host, or each in its own VM (`--vm`).
 
+use std::num::NonZeroUsize;
 use std::time::{Duration, Instant};
 
 use crate::error::CliError;
@@ -84,6 +85,9 @@ pub fn run(args: RunArgs) -> Result<()> {
 }
 
 fn run_in_vms(args: RunArgs) -> Result<()> {
+    if args.gauntlet {
+        return run_gauntlet(args);
+    }
     let scenarios = select(&args.scenarios)?;
     let scheduler = match &args.scheduler {
         None => Scheduler::EEVDF,
@@ -150,4 +154,106 @@ impl From<crate::cli::CgroupsArg> for CgroupMode {
             crate::cli::CgroupsArg::Simulated => CgroupMode::Simulated,
         }
     }
+}
+
+/// `run --vm --gauntlet`: each scenario over every preset × profile this host can boot, narrowed by the
+/// budget, `--jobs` at a time, with progress and a summary table.
+fn run_gauntlet(args: RunArgs) -> Result<()> {
+    use ktstr::harness::budget::{self, Candidate};
+    use ktstr::harness::gauntlet::{self, HostCapacity};
+    use ktstr::harness::{run_parallel, Progress};
+
+    let scenarios = select(&args.scenarios)?;
+    let scheduler = match &args.scheduler {
+        None => Scheduler::EEVDF,
+        Some(name) => Scheduler::by_name(name)?,
+    };
+    let scheduler = match args.sched_args.is_empty() {
+        true => scheduler,
+        false => scheduler.args(args.sched_args.iter().cloned())?,
+    };
+    let host = HostCapacity::here();
+    let kernels = gauntlet::kernels_from_env().map_err(CliError::BadEnvironment)?;
+    let mut tests = Vec::new();
+    let mut skipped = Vec::new();
+    for scenario in &scenarios {
+        let test = VmTest::new(scenario.name, scenario.run)
+            .scheduler(scheduler.clone())
+            .duration(Duration::from_secs_f64(args.duration))
+            .workers_per_cgroup(args.workers.get())
+            .gauntlet();
+        let test = match args.kernel_flavor {
+            Some(flavor) => test.kernel_flavor(flavor),
+            None => test,
+        };
+        for variant in gauntlet::expand(&test, &host, &kernels)? {
+            match variant.skip {
+                Some(why) => skipped.push(format!("  {}: {why}", variant.test.trial_name())),
+                None => tests.push(variant.test),
+            }
+        }
+    }
+    let all = tests.len();
+    let budget = match args.budget {
+        Some(secs) => Some((Duration::from_secs_f64(secs), args.seed.unwrap_or(0))),
+        None => budget::from_env().map_err(CliError::BadEnvironment)?,
+    };
+    if let Some((budget, seed)) = budget {
+        let candidates: Vec<Candidate> = tests
+            .iter()
+            .map(|t| Candidate {
+                name: t.trial_name(),
+                cost: budget::estimate(t, host.accel),
+                measured: false,
+                covers: budget::covers(t),
+            })
+            .collect();
+        let selection = budget::select(&candidates, budget, seed);
+        println!("{}", selection.summary(candidates.len(), budget, seed));
+        let mut chosen = selection.chosen.clone();
+        chosen.sort_unstable();
+        tests = chosen.into_iter().map(|i| tests[i].clone()).collect();
+    }
+    let jobs = args
+        .jobs
+        .map_or_else(ktstr::harness::default_jobs, NonZeroUsize::get);
+    println!(
+        "ktstr run --gauntlet: {} of {all} variant(s) under {}, {jobs} VM(s) at once",
+        tests.len(),
+        scheduler.name()
+    );
+    if !skipped.is_empty() {
+        println!(
+            "{} variant(s) this host ({:?}, {} CPUs) cannot boot, skipped:",
+            skipped.len(),
+            host.accel,
+            host.cpus
+        );
+        for line in &skipped {
+            println!("{line}");
+        }
+    }
+    let progress = Progress::new(tests.len(), jobs);
+    let results = run_parallel(&tests, jobs, &progress, |test, result| match result {
+        Ok(outcome) => {
+            let mut text = render(outcome, test.expected());
+            if let Ok(path) = write_record(outcome) {
+                text += &format!("\nrun record: {}\n", path.display());
+            }
+            println!("{text}");
+        }
+        Err(e) => println!("=== ktstr {}: could not run: {e}\n", test.trial_name()),
+    });
+    println!("{}", progress.summary_table());
+    if let Some(Err(e)) = results.iter().find(|r| r.is_err()) {
+        eprintln!("ktstr: a variant could not run: {e}");
+    }
+    let failed = results
+        .iter()
+        .filter(|r| !r.as_ref().is_ok_and(|o| o.kind == OutcomeKind::Passed))
+        .count();
+    if failed > 0 {
+        return Err(CliError::ScenariosFailed(failed));
+    }
+    Ok(())
 }

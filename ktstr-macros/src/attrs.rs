@@ -8,43 +8,39 @@ use syn::{Expr, ExprArray, ExprLit, Ident, Lit, LitStr, MetaNameValue, Token};
 
 use crate::topology;
 
-/// Every attribute `#[ktstr_test]` takes.
-const KNOWN: &[&str] = &[
+/// The attributes only `#[ktstr_test]` takes; it takes the check thresholds and topology bounds too.
+const TEST_ONLY: &[&str] = &[
     "topology",
     "numa_nodes",
     "llcs",
     "cores",
     "threads",
     "scheduler",
+    "profile",
     "extra_sched_args",
     "duration_s",
     "workers_per_cgroup",
     "memory_mb",
     "timeout_s",
     "sysctls",
+    "host_only",
+    "gauntlet",
+    "required_flags",
+    "excluded_flags",
     "expect",
     "expect_reason",
     "expect_detail",
-    "not_starved",
-    "isolation",
-    "max_gap_ms",
-    "max_spread_pct",
-    "max_throughput_cv",
-    "min_work_rate",
-    "max_p99_wake_latency_ns",
-    "max_wake_latency_cv",
-    "min_iteration_rate",
-    "max_migration_ratio",
-    "profile",
-    "host_only",
-    "min_cpus",
-    "max_cpus",
-    "min_llcs",
-    "max_llcs",
-    "min_numa_nodes",
-    "max_numa_nodes",
-    "requires_smt",
 ];
+
+/// `own`, then every check threshold and topology bound: what an attribute that takes both accepts.
+pub(crate) fn with_shared(own: &[&'static str]) -> Vec<&'static str> {
+    own.iter()
+        .chain(&THRESHOLDS)
+        .chain(&BOUNDS)
+        .chain(&["requires_smt"])
+        .copied()
+        .collect()
+}
 
 /// The topology bounds `#[ktstr_test]` and `#[scheduler]` take, in `TopologyConstraints` field order.
 pub(crate) const BOUNDS: [&str; 6] = [
@@ -83,6 +79,9 @@ pub(crate) struct TestAttrs {
     pub thresholds: Vec<Threshold>,
     pub profile: Option<LitStr>,
     pub host_only: bool,
+    pub gauntlet: bool,
+    pub required_flags: Vec<LitStr>,
+    pub excluded_flags: Vec<LitStr>,
     pub bounds: Bounds,
 }
 
@@ -151,6 +150,9 @@ impl TestAttrs {
             if let Some(sched) = &attrs.scheduler {
                 return Err(syn::Error::new_spanned(sched, "a host_only test runs under the host's own scheduler; drop `scheduler` or `host_only`"));
             }
+            if attrs.gauntlet {
+                return Err(syn::Error::new(Span::call_site(), "a host_only test runs on this host only, so it has no gauntlet; drop `gauntlet` or `host_only`"));
+            }
         }
         if dims.iter().any(Option::is_some) {
             if let Some(span) = shape_span {
@@ -213,6 +215,9 @@ impl TestAttrs {
             "sysctls" => self.sysctls = sysctls(value)?,
             "profile" => self.profile = Some(string(value)?),
             "host_only" => self.host_only = boolean(value)?,
+            "gauntlet" => self.gauntlet = boolean(value)?,
+            "required_flags" => self.required_flags = strings(value)?,
+            "excluded_flags" => self.excluded_flags = strings(value)?,
             "expect" => self.expect = Some(ident(value)?),
             "expect_reason" => self.expect_reason = Some(string(value)?),
             "expect_detail" => self.expect_detail = Some(ident(value)?),
@@ -220,7 +225,7 @@ impl TestAttrs {
                 if let Some(t) = threshold(key, value)? {
                     self.thresholds.push(t);
                 } else if !self.bounds.take(key, value)? {
-                    return Err(unknown(key, KNOWN, "#[ktstr_test]"));
+                    return Err(unknown(key, &with_shared(TEST_ONLY), "#[ktstr_test]"));
                 }
             }
         }

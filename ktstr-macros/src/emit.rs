@@ -114,6 +114,17 @@ fn builder_calls(attrs: &TestAttrs) -> TokenStream {
     if attrs.host_only {
         calls.extend(quote!(.host_only()));
     }
+    if attrs.gauntlet {
+        calls.extend(quote!(.gauntlet()));
+    }
+    if !attrs.required_flags.is_empty() {
+        let flags = &attrs.required_flags;
+        calls.extend(quote!(.required_flags([#(#flags),*])));
+    }
+    if !attrs.excluded_flags.is_empty() {
+        let flags = &attrs.excluded_flags;
+        calls.extend(quote!(.excluded_flags([#(#flags),*])));
+    }
     if !attrs.bounds.is_empty() {
         let bounds = constraints(&attrs.bounds);
         calls.extend(quote!(.constraints(#bounds)));

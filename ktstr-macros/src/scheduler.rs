@@ -9,7 +9,7 @@ use syn::meta::ParseNestedMeta;
 use syn::punctuated::Punctuated;
 use syn::{Data, DeriveInput, Expr, Fields, Ident, LitInt, LitStr, Token};
 
-use crate::attrs::{self, Bounds, Threshold, THRESHOLDS};
+use crate::attrs::{self, Bounds, Threshold};
 use crate::emit;
 
 /// What `#[scheduler(...)]` takes besides the thresholds and topology bounds.
@@ -158,14 +158,11 @@ fn take(out: &mut SchedAttrs, meta: ParseNestedMeta) -> syn::Result<()> {
             if let Some(t) = attrs::threshold(&key, &value)? {
                 out.thresholds.push(t);
             } else if !out.bounds.take(&key, &value)? {
-                let known: Vec<&str> = KNOWN
-                    .iter()
-                    .chain(THRESHOLDS.iter())
-                    .chain(attrs::BOUNDS.iter())
-                    .chain(["requires_smt"].iter())
-                    .copied()
-                    .collect();
-                return Err(attrs::unknown(&key, &known, "#[scheduler]"));
+                return Err(attrs::unknown(
+                    &key,
+                    &attrs::with_shared(KNOWN),
+                    "#[scheduler]",
+                ));
             }
         }
     }

@@ -29,7 +29,8 @@ pub mod protocol;
 /// scheduler's declared topology, else 1n1l2c1t); `scheduler = EXPR` (a `Scheduler`, usually a declared
 /// `const` such as `ktstr::schedulers::SCX_QMAP`), `profile = "batch+short-slice"` (a flag profile of it)
 /// and `extra_sched_args = ["-v"]`; `duration_s`, `workers_per_cgroup`, `memory_mb`, `timeout_s`;
-/// `sysctls = ["kernel/sched_rt_runtime_us=-1"]`; `host_only = true` (run on this host, no VM); the
+/// `sysctls = ["kernel/sched_rt_runtime_us=-1"]`; `host_only = true` (run on this host, no VM);
+/// `gauntlet = true` with `required_flags = [..]` / `excluded_flags = [..]` (docs/gauntlet.md); the
 /// topology bounds `min_cpus`, `max_cpus`, `min_llcs`, `max_llcs`, `min_numa_nodes`, `max_numa_nodes`,
 /// `requires_smt`; the expected outcome `expect = ChecksFailed`, `expect_reason = "..."`, `expect_detail =
 /// Unfair`; and the check thresholds of `Assert` (`not_starved`, `isolation`, `max_gap_ms`,

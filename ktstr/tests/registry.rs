@@ -39,6 +39,11 @@ fn registered_with_a_profile(ctx: &Ctx) -> Result<AssertResult> {
     Ok(execute_defs(ctx, vec![CgroupDef::named("cg_0")])?)
 }
 
+#[ktstr_test(scheduler = FLAT, gauntlet = true, excluded_flags = ["fifo"], max_cpus = 4)]
+fn registered_for_the_gauntlet(ctx: &Ctx) -> Result<AssertResult> {
+    Ok(execute_defs(ctx, vec![CgroupDef::named("cg_0")])?)
+}
+
 #[ktstr_test(host_only = true, min_cpus = 2, requires_smt = true)]
 fn registered_on_the_host(_ctx: &Ctx) -> Result<AssertResult> {
     Ok(AssertResult::pass())
@@ -61,13 +66,14 @@ fn every_ktstr_test_is_registered_with_its_attributes() {
         names,
         [
             "registered_by_dimensions",
+            "registered_for_the_gauntlet",
             "registered_in_a_module",
             "registered_on_the_host",
             "registered_with_a_profile",
             "registered_with_attributes"
         ]
     );
-    let declared = &tests[4];
+    let declared = &tests[5];
     assert_eq!(declared.vm_topology().to_string(), "2n4l1c1t");
     assert_eq!(declared.expected(), OutcomeKind::ChecksFailed);
     let failed = OutcomeKind::ChecksFailed;
@@ -81,8 +87,8 @@ fn every_ktstr_test_is_registered_with_its_attributes() {
     assert_eq!(declared.checks().max_spread_pct, Some(12.5));
     assert_eq!(declared.checks().isolation, Some(true));
     assert_eq!(tests[0].vm_topology().to_string(), "1n2l2c1t");
-    assert_eq!(tests[1].vm_topology().to_string(), "1n1l2c1t");
-    assert_eq!(tests[1].expected(), OutcomeKind::Passed);
+    assert_eq!(tests[2].vm_topology().to_string(), "1n1l2c1t");
+    assert_eq!(tests[2].expected(), OutcomeKind::Passed);
 }
 
 #[test]
@@ -140,4 +146,31 @@ fn declaration_mistakes_are_errors_before_a_vm_boots() {
          pick a topology its constraints allow"
     );
     assert!(err(VmTest::new("t", nothing).profile("x")).contains("only `default` exists"));
+}
+
+#[test]
+fn a_gauntlet_test_fans_out_within_its_bounds_and_flags() {
+    use ktstr::harness::gauntlet::{expand, HostCapacity};
+    use ktstr::vm::Accel;
+    let tests = ktstr::harness::registered_tests();
+    let test = tests.iter().find(|t| t.name() == "registered_for_the_gauntlet").unwrap();
+    assert!(test.is_gauntlet());
+    let host = HostCapacity { accel: Accel::Tcg, cpus: 2 };
+    let names: Vec<String> = expand(test, &host, &[])
+        .unwrap()
+        .iter()
+        .map(|v| v.test.trial_name())
+        .collect();
+    // presets with at most 4 CPUs and at least the declaration's 2 LLCs, each with and without short-slice
+    assert_eq!(
+        names,
+        [
+            "gauntlet/registered_for_the_gauntlet/tiny-2llc/default",
+            "gauntlet/registered_for_the_gauntlet/tiny-2llc/short-slice",
+            "gauntlet/registered_for_the_gauntlet/numa2-2llc/default",
+            "gauntlet/registered_for_the_gauntlet/numa2-2llc/short-slice",
+            "gauntlet/registered_for_the_gauntlet/numa4-4llc/default",
+            "gauntlet/registered_for_the_gauntlet/numa4-4llc/short-slice",
+        ]
+    );
 }

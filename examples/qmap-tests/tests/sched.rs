@@ -44,4 +44,15 @@ fn batched_shared_cgroups(ctx: &Ctx) -> Result<AssertResult> {
     )?)
 }
 
+/// The gauntlet: every topology preset this host boots × each profile without `short-slice`, as
+/// `gauntlet/qmap_gauntlet/<preset>/<profile>`. The variants are listed as ignored: run them with
+/// `KTSTR_GAUNTLET=1`, `-- --include-ignored`, or `cargo nextest run --run-ignored all`.
+#[ktstr_test(scheduler = QMAP, gauntlet = true, excluded_flags = ["short-slice"])]
+fn qmap_gauntlet(ctx: &Ctx) -> Result<AssertResult> {
+    Ok(execute_defs(
+        ctx,
+        vec![CgroupDef::named("a"), CgroupDef::named("b")],
+    )?)
+}
+
 ktstr::main!();

@@ -13,8 +13,10 @@ pub fn host_should_run(tests: &[VmTest]) -> bool {
 
 /// The first number among the arguments (`cargo bench --bench NAME -- N`), else `default`.
 pub fn runs(default: usize) -> usize {
-    std::env::args()
-        .filter_map(|a| a.parse().ok())
-        .next()
-        .unwrap_or(default)
+    nth_number(0).unwrap_or(default)
+}
+
+/// The `n`th number among the arguments (`cargo bench --bench NAME -- N J`).
+pub fn nth_number(n: usize) -> Option<usize> {
+    std::env::args().filter_map(|a| a.parse().ok()).nth(n)
 }

@@ -1,9 +1,16 @@
-//! The test binary's `main`: the guest role as PID 1, otherwise a libtest-compatible host harness.
+//! The test binary's `main`: the guest role as PID 1, otherwise a libtest-compatible host harness that
+//! also fans gauntlet tests out, applies a time budget, runs up to J VMs at once, prints progress as trials
+//! finish and a summary table at the end.
+
+use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
+use super::budget::{self, Candidate};
+use super::gauntlet::{self, GauntletMode, HostCapacity};
+use super::progress::{Progress, Row};
 use super::verdict::{render, write_record};
-use super::{run_vm_test, VmTest};
+use super::{run_vm_test, OutcomeKind, VmTest};
 
 /// Runs `tests`: as PID 1 inside a VM, the trial named on the kernel command line; otherwise each
 /// selected test in its own VM, listed and filtered like `cargo test`. Never returns.
@@ -17,28 +24,206 @@ pub fn main(tests: Vec<VmTest>) -> ! {
         );
         std::process::exit(2);
     }
-    if let Err(why) = check_declarations(&tests) {
-        eprintln!("ktstr: {why}");
-        std::process::exit(2);
-    }
-    crate::vm::TrialDir::sweep_orphans(&std::env::temp_dir());
+    let plan = match check_declarations(&tests).and_then(|()| plan(tests)) {
+        Ok(plan) => plan,
+        Err(why) => {
+            eprintln!("ktstr: {why}");
+            std::process::exit(2);
+        }
+    };
     let mut args = Arguments::from_args();
-    // VMs are timed; running several at once on a small host would distort what they measure.
-    args.test_threads.get_or_insert(1);
-    let trials = tests
+    if !args.list {
+        crate::vm::TrialDir::sweep_orphans(&std::env::temp_dir());
+    }
+    for note in &plan.notes {
+        eprintln!("{note}");
+    }
+    args.test_threads.get_or_insert(super::default_jobs());
+    let jobs = args.test_threads.unwrap_or(1);
+    let to_run = plan
+        .trials
+        .iter()
+        .filter(|t| will_run(&args, &t.name, t.ignored))
+        .count();
+    let progress = Arc::new(Progress::new(to_run, jobs));
+    let trials = plan
+        .trials
         .into_iter()
-        .map(|test| match test.host_only {
-            true => Trial::test(test.trial_name(), move || judge_on_host(&test)).with_kind("host"),
-            false => Trial::test(test.trial_name(), move || judge(&test)),
-        })
+        .map(|t| t.into_trial(&progress))
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
+    if !args.list && to_run > 1 {
+        println!("{}", progress.summary_table());
+    }
     let leftovers = qemu_children();
     if !leftovers.is_empty() {
         eprintln!("ktstr: QEMU processes outlived their trials: {leftovers:?}");
         std::process::exit(101);
     }
     conclusion.exit()
+}
+
+/// What a binary will list: each trial, whether it is ignored, and what it does when run.
+struct Plan {
+    trials: Vec<PlannedTrial>,
+    /// Lines for stderr: gauntlet variants this host skips, the budget's selection.
+    notes: Vec<String>,
+}
+
+struct PlannedTrial {
+    name: String,
+    ignored: bool,
+    action: Action,
+}
+
+enum Action {
+    Vm(Box<VmTest>),
+    Host(Box<VmTest>),
+    /// A gauntlet variant this host cannot boot: run anyway (with `--include-ignored`), it fails saying why.
+    CannotRun(String),
+}
+
+impl PlannedTrial {
+    fn into_trial(self, progress: &Arc<Progress>) -> Trial {
+        let progress = Arc::clone(progress);
+        let name = self.name.clone();
+        let trial = Trial::test(self.name, move || {
+            progress.begin();
+            let started = std::time::Instant::now();
+            let (outcome, result) = match self.action {
+                Action::Vm(test) => judge(&test),
+                Action::Host(test) => judge_on_host(&test),
+                Action::CannotRun(why) => (
+                    None,
+                    Err(Failed::from(format!("cannot run on this host: {why}"))),
+                ),
+            };
+            progress.end(Row {
+                name,
+                outcome: outcome.map_or("not run".into(), |k| format!("{k:?}")),
+                as_expected: result.is_ok(),
+                wall: started.elapsed(),
+            });
+            result
+        });
+        trial.with_ignored_flag(self.ignored)
+    }
+}
+
+/// The trials of `tests`: each test as itself, and the gauntlet variants of those that fan out; then the
+/// budget, if one is set, leaves the trials it does not select ignored.
+fn plan(tests: Vec<VmTest>) -> Result<Plan, String> {
+    let mode = GauntletMode::from_env()?;
+    let kernels = gauntlet::kernels_from_env()?;
+    let host = HostCapacity::here();
+    let mut trials = Vec::new();
+    let mut skipped = Vec::new();
+    for test in tests {
+        if mode.expands(&test) {
+            let variants = gauntlet::expand(&test, &host, &kernels)
+                .map_err(|e| format!("test {}: {e}", test.name))?;
+            for variant in variants {
+                let name = variant.test.trial_name();
+                let action = match variant.skip {
+                    Some(why) => {
+                        skipped.push(format!("  {name}: {why}"));
+                        Action::CannotRun(why)
+                    }
+                    None => Action::Vm(Box::new(variant.test)),
+                };
+                let ignored = !mode.runs_variants() || matches!(action, Action::CannotRun(_));
+                trials.push(PlannedTrial {
+                    name,
+                    ignored,
+                    action,
+                });
+            }
+        }
+        let name = test.trial_name();
+        let action = match test.host_only {
+            true => Action::Host(Box::new(test)),
+            false => Action::Vm(Box::new(test)),
+        };
+        trials.push(PlannedTrial {
+            name,
+            ignored: false,
+            action,
+        });
+    }
+    let mut notes = Vec::new();
+    if !skipped.is_empty() {
+        notes.push(format!(
+            "ktstr: {} gauntlet variant(s) cannot run on this host ({:?}, {} CPUs) and are listed as ignored:",
+            skipped.len(),
+            host.accel,
+            host.cpus
+        ));
+        notes.append(&mut skipped);
+    }
+    if let Some((budget, seed)) = budget::from_env()? {
+        notes.extend(apply_budget(&mut trials, budget, seed, &host));
+    }
+    Ok(Plan { trials, notes })
+}
+
+/// Leaves ignored every runnable trial the budget does not select; returns the lines that say what it chose.
+fn apply_budget(
+    trials: &mut [PlannedTrial],
+    budget: std::time::Duration,
+    seed: u64,
+    host: &HostCapacity,
+) -> Vec<String> {
+    let measured = budget::measured_walls(&super::runs_dir());
+    let mut candidates = Vec::new();
+    let mut indices = Vec::new();
+    for (i, trial) in trials.iter().enumerate() {
+        let test = match &trial.action {
+            Action::Vm(test) | Action::Host(test) if !trial.ignored => test,
+            _ => continue,
+        };
+        let (cost, was_measured) = match measured.get(&trial.name) {
+            Some(wall) => (*wall, true),
+            None => (budget::estimate(test, host.accel), false),
+        };
+        candidates.push(Candidate {
+            name: trial.name.clone(),
+            cost,
+            measured: was_measured,
+            covers: budget::covers(test),
+        });
+        indices.push(i);
+    }
+    let selection = budget::select(&candidates, budget, seed);
+    for (c, i) in indices.iter().enumerate() {
+        trials[*i].ignored = !selection.chosen.contains(&c);
+    }
+    let mut lines = vec![selection.summary(candidates.len(), budget, seed)];
+    for c in &selection.chosen {
+        let candidate = &candidates[*c];
+        lines.push(format!(
+            "  {} ({:.0} s {})",
+            candidate.name,
+            candidate.cost.as_secs_f64(),
+            if candidate.measured {
+                "measured"
+            } else {
+                "estimated"
+            }
+        ));
+    }
+    lines
+}
+
+/// Whether libtest will run the trial `name`: selected by the filter and skips, and run under the
+/// `--ignored` / `--include-ignored` choice.
+fn will_run(args: &Arguments, name: &str, ignored: bool) -> bool {
+    let probe = Trial::test(name.to_string(), || Ok(())).with_ignored_flag(ignored);
+    let ignored_ok = match (args.ignored, args.include_ignored) {
+        (true, _) => ignored,
+        (false, true) => true,
+        (false, false) => !ignored,
+    };
+    !args.list && !args.is_filtered_out(&probe) && ignored_ok
 }
 
 /// Every test's declaration resolved (profile, topology within its constraints) before anything runs,
@@ -73,15 +258,19 @@ pub fn run_guest(tests: &[VmTest]) -> ! {
     crate::guest::run_guest(&|name| tests.iter().find(|t| t.name == name).map(|t| t.func))
 }
 
-fn judge(test: &VmTest) -> Result<(), Failed> {
-    let outcome = run_vm_test(test).map_err(|e| Failed::from(format!("could not run: {e}")))?;
-    let text = render(&outcome, test.expect);
-    println!("{text}");
+fn judge(test: &VmTest) -> (Option<OutcomeKind>, Result<(), Failed>) {
+    let outcome = match run_vm_test(test) {
+        Ok(outcome) => outcome,
+        Err(e) => return (None, Err(Failed::from(format!("could not run: {e}")))),
+    };
+    let mut text = render(&outcome, test.expect);
     match write_record(&outcome) {
-        Ok(path) => println!("run record: {}", path.display()),
-        Err(e) => println!("run record not written: {e}"),
+        Ok(path) => text += &format!("\nrun record: {}", path.display()),
+        Err(e) => text += &format!("\nrun record not written: {e}"),
     }
-    if test.accepts(outcome.kind, &outcome.reason, &outcome.detail_kinds()) {
+    // One write, so a verdict stays whole when several VMs run at once.
+    println!("{text}");
+    let result = if test.accepts(outcome.kind, &outcome.reason, &outcome.detail_kinds()) {
         Ok(())
     } else if outcome.kind == test.expect {
         Err(Failed::from(format!(
@@ -90,22 +279,26 @@ fn judge(test: &VmTest) -> Result<(), Failed> {
         )))
     } else {
         Err(Failed::from(text))
-    }
+    };
+    (Some(outcome.kind), result)
 }
 
-fn judge_on_host(test: &VmTest) -> Result<(), Failed> {
-    let outcome =
-        super::run_host_test(test).map_err(|e| Failed::from(format!("could not run: {e}")))?;
+fn judge_on_host(test: &VmTest) -> (Option<OutcomeKind>, Result<(), Failed>) {
+    let outcome = match super::run_host_test(test) {
+        Ok(outcome) => outcome,
+        Err(e) => return (None, Err(Failed::from(format!("could not run: {e}")))),
+    };
     println!("{}", outcome.text);
     let details: Vec<_> = outcome
         .result
         .iter()
         .flat_map(|r| r.details.iter().map(|d| d.kind))
         .collect();
-    match test.accepts(outcome.kind, &outcome.reason, &details) {
+    let result = match test.accepts(outcome.kind, &outcome.reason, &details) {
         true => Ok(()),
         false => Err(Failed::from(outcome.text)),
-    }
+    };
+    (Some(outcome.kind), result)
 }
 
 /// Pids of QEMU processes that are children of this process.
@@ -136,5 +329,38 @@ mod tests {
         ];
         assert_eq!(duplicate_name(&tests), Some("a"));
         assert_eq!(duplicate_name(&tests[..2]), None);
+    }
+
+    #[test]
+    fn filters_and_ignored_choices_decide_what_runs() {
+        let args =
+            |list: &[&str]| Arguments::from_iter(std::iter::once("t").chain(list.iter().copied()));
+        assert!(will_run(&args(&[]), "a/eevdf/1n1l2c1t/default", false));
+        assert!(!will_run(&args(&[]), "gauntlet/a/smt-1llc/default", true));
+        assert!(will_run(
+            &args(&["--include-ignored"]),
+            "gauntlet/a/smt-1llc/default",
+            true
+        ));
+        assert!(!will_run(
+            &args(&["--ignored"]),
+            "a/eevdf/1n1l2c1t/default",
+            false
+        ));
+        assert!(!will_run(
+            &args(&["smt"]),
+            "a/eevdf/1n1l2c1t/default",
+            false
+        ));
+        assert!(!will_run(
+            &args(&["--exact", "a"]),
+            "a/eevdf/1n1l2c1t/default",
+            false
+        ));
+        assert!(!will_run(
+            &args(&["--list"]),
+            "a/eevdf/1n1l2c1t/default",
+            false
+        ));
     }
 }

@@ -51,6 +51,16 @@ pub struct VmTest {
     pub(crate) host_only: bool,
     /// The test's own topology bounds (the scheduler's apply as well).
     pub(crate) constraints: TopologyConstraints,
+    /// Whether the test fans out over the gauntlet's presets × profiles.
+    pub(crate) gauntlet: bool,
+    /// Flags every gauntlet profile of the test has on.
+    pub(crate) required_flags: Vec<String>,
+    /// Flags no gauntlet profile of the test has on.
+    pub(crate) excluded_flags: Vec<String>,
+    /// The gauntlet preset this is a variant on, if it is one.
+    pub(crate) preset: Option<&'static str>,
+    /// Whether the variant's name ends with its kernel flavor (a gauntlet over several kernels).
+    pub(crate) kernel_in_name: bool,
     pub(crate) duration: Duration,
     pub(crate) workers_per_cgroup: usize,
     pub(crate) settle: Duration,
@@ -75,6 +85,11 @@ impl VmTest {
             profile: None,
             host_only: false,
             constraints: TopologyConstraints::NONE,
+            gauntlet: false,
+            required_flags: Vec::new(),
+            excluded_flags: Vec::new(),
+            preset: None,
+            kernel_in_name: false,
             duration: Duration::from_secs(2),
             workers_per_cgroup: 2,
             settle: Duration::ZERO,
@@ -97,6 +112,17 @@ impl VmTest {
     /// The name a test runner lists: `fn/scheduler/topology/profile`, stable across runs, so a filter
     /// selects by any part (`/scx_qmap/`, `/2n4l1c1t/`, `/batch`).
     pub fn trial_name(&self) -> String {
+        if let Some(preset) = self.preset {
+            let kernel = match (self.kernel_in_name, self.kernel_flavor) {
+                (true, Some(flavor)) => format!("/{flavor}"),
+                _ => String::new(),
+            };
+            return format!(
+                "gauntlet/{}/{preset}/{}{kernel}",
+                self.name,
+                self.profile_name()
+            );
+        }
         match self.host_only {
             true => format!("{}/host", self.name),
             false => format!(
@@ -201,6 +227,30 @@ impl VmTest {
     pub fn host_only(mut self) -> Self {
         self.host_only = true;
         self
+    }
+
+    /// Fans the test out over the gauntlet: every topology preset its constraints allow × every profile of
+    /// its scheduler (narrowed by `required_flags` / `excluded_flags`), as `gauntlet/fn/preset/profile`.
+    pub fn gauntlet(mut self) -> Self {
+        self.gauntlet = true;
+        self
+    }
+
+    /// Flags every gauntlet profile has on.
+    pub fn required_flags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, flags: I) -> Self {
+        self.required_flags = flags.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Flags no gauntlet profile has on.
+    pub fn excluded_flags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, flags: I) -> Self {
+        self.excluded_flags = flags.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Whether the test fans out over the gauntlet.
+    pub fn is_gauntlet(&self) -> bool {
+        self.gauntlet
     }
 
     /// The test's own topology bounds, over its scheduler's.

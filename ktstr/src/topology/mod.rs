@@ -19,6 +19,7 @@ mod error;
 #[cfg(test)]
 mod fake_sysfs;
 mod llc_groups;
+pub mod presets;
 mod shape;
 mod spec;
 mod sysfs;

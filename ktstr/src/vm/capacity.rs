@@ -27,11 +27,8 @@ pub fn check_capacity(topology: &Topology, accel: Accel) -> Result<(), VmError> 
     check_capacity_on(topology, accel, host_cpus)
 }
 
-pub(crate) fn check_capacity_on(
-    topology: &Topology,
-    accel: Accel,
-    host_cpus: u32,
-) -> Result<(), VmError> {
+/// `check_capacity` on a host of `host_cpus` CPUs.
+pub fn check_capacity_on(topology: &Topology, accel: Accel, host_cpus: u32) -> Result<(), VmError> {
     let limit = vcpu_limit(accel, host_cpus);
     let requested = topology.total_cpus();
     if requested > limit {

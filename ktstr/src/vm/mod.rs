@@ -19,7 +19,7 @@ mod spec;
 mod trial_dir;
 
 pub use accel::{decide, Accel, ACCEL_ENV};
-pub use capacity::{check_capacity, vcpu_limit};
+pub use capacity::{check_capacity, check_capacity_on, vcpu_limit};
 pub use channel::{ChannelEvent, ChannelReader};
 pub use cmdline::{KernelCmdline, Param, MAX_CMDLINE_LEN, TRIAL_KEY};
 pub use error::VmError;
