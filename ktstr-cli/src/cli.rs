@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand};
 /// Test harness for Linux process schedulers (sched_ext first).
 ///
 /// Exit codes: 0 success, 1 a build step failed, 2 bad usage or input, 3 a prerequisite is
-/// missing, 4 no kernel is cached, 5 a file-system or cache problem, 6 a scenario of `ktstr run` failed.
+/// missing, 4 no kernel is cached, 5 a file-system or cache problem, 6 a scenario of `ktstr run` failed,
+/// 7 `ktstr stats compare` found a regression.
 #[derive(Debug, Parser)]
 #[command(name = "ktstr", version)]
 pub struct Cli {
@@ -28,11 +29,73 @@ pub enum Command {
     Run(RunArgs),
     /// List the canned scenarios.
     List,
+    /// Read run records back: list runs, show one, compare two.
+    #[command(subcommand)]
+    Stats(StatsCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatsCommand {
+    /// List the runs under the runs directory with their stamps.
+    List(StatsDir),
+    /// One run's trials: outcome, wall time, repeat.
+    Show {
+        /// A run id, `latest`, `latest~N`, or a run directory's path.
+        run: String,
+        #[command(flatten)]
+        dir: StatsDir,
+    },
+    /// Compare NEW against BASE: outcome changes, then every metric with a significance test over the
+    /// repeats and a minimum effect. Exits 7 when a regression passes both gates.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatsDir {
+    /// The runs directory (default: $KTSTR_RUNS_DIR, else target/ktstr-runs of this checkout).
+    #[arg(long, value_name = "DIR")]
+    pub runs_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The run to compare against: a run id, `latest~N`, or a path.
+    pub base: String,
+    /// The run under test.
+    pub new: String,
+    #[command(flatten)]
+    pub dir: StatsDir,
+    /// The false discovery rate across all rows (Benjamini–Hochberg).
+    #[arg(long, default_value_t = 0.05, value_parser = unit_fraction)]
+    pub alpha: f64,
+    /// The smallest relative change of a median that counts, as a fraction (0.10 = 10 %).
+    #[arg(long, default_value_t = 0.10, value_parser = unit_fraction)]
+    pub min_effect: f64,
+    /// Compare runs whose stamps make them incomparable (such as TCG against KVM), with a warning.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the comparison as JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// List every metric row, the ones within noise too.
+    #[arg(long)]
+    pub all: bool,
+    /// Also write a self-contained HTML report with a plot of each changed metric.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+/// A number in (0, 1).
+fn unit_fraction(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|x| *x > 0.0 && *x < 1.0)
+        .ok_or_else(|| format!("{text:?} is not a fraction between 0 and 1, like 0.05"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +252,10 @@ pub struct RunArgs {
     /// VMs at once (default: half this host's CPUs, at most one per 2 GiB of available memory).
     #[arg(long, short = 'j', value_name = "J", requires = "vm")]
     pub jobs: Option<NonZeroUsize>,
+    /// Run each scenario (or gauntlet variant) this many times; each run is a record of its own, for
+    /// `ktstr stats compare`.
+    #[arg(long, value_name = "R", default_value = "1", requires = "vm")]
+    pub repeat: NonZeroUsize,
 }
 
 /// A positive, finite number of seconds.

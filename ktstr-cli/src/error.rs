@@ -25,6 +25,13 @@ pub enum CliError {
     HostTopology(#[source] TopologyError),
     #[error("{0}")]
     BadEnvironment(String),
+    #[error("{0}")]
+    Stats(String),
+    #[error("the runs cannot be compared: {0}")]
+    Incomparable(String),
+    /// `stats compare` found a regression (the table above says which).
+    #[error("a regression passed both gates")]
+    Regression,
     #[error("ktstr declares no scheduler {name:?}; it declares {known}")]
     UnknownDeclared { name: String, known: String },
     /// Some scenarios' verdicts were failures (their reports are printed above).

@@ -22,6 +22,8 @@ pub const NO_KERNEL: i32 = 4;
 pub const ENVIRONMENT: i32 = 5;
 /// `ktstr run`: at least one scenario's verdict was a failure.
 pub const SCENARIO_FAILED: i32 = 6;
+/// `ktstr stats compare` found a regression past both gates.
+pub const REGRESSION: i32 = 7;
 
 /// The exit code of an error that reached `main`: one exhaustive match per error type, no guessing.
 pub fn for_error(error: &CliError) -> i32 {
@@ -35,7 +37,11 @@ pub fn for_error(error: &CliError) -> i32 {
         CliError::UnknownScenario(_) => BAD_INPUT,
         CliError::HostTopology(_) => ENVIRONMENT,
         CliError::ScenariosFailed(_) => SCENARIO_FAILED,
-        CliError::UnknownDeclared { .. } | CliError::BadEnvironment(_) => BAD_INPUT,
+        CliError::UnknownDeclared { .. }
+        | CliError::BadEnvironment(_)
+        | CliError::Stats(_)
+        | CliError::Incomparable(_) => BAD_INPUT,
+        CliError::Regression => REGRESSION,
     }
 }
 

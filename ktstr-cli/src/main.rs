@@ -8,6 +8,7 @@ mod kernel_cmd;
 mod progress;
 mod run_cmd;
 mod scheduler_cmd;
+mod stats_cmd;
 
 use clap::{CommandFactory, Parser};
 use ktstr::harness::HarnessError;
@@ -28,6 +29,7 @@ fn main() {
         Command::Scheduler(command) => scheduler_cmd::run(command),
         Command::Run(args) => run_cmd::run(args),
         Command::List => run_cmd::list(),
+        Command::Stats(command) => stats_cmd::run(command),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "ktstr", &mut std::io::stdout());
             Ok(())

@@ -125,14 +125,18 @@ fn run_in_vms(args: RunArgs) -> Result<()> {
             Some(flavor) => test.kernel_flavor(flavor),
             None => test,
         };
-        let outcome = run_vm_test(&test)?;
-        failed += usize::from(outcome.kind != OutcomeKind::Passed);
-        println!("{}", render(&outcome, OutcomeKind::Passed));
-        if let Ok(path) = write_record(&outcome) {
-            println!("run record: {}\n", path.display());
+        for repeat in 0..args.repeat.get() as u32 {
+            let outcome = run_vm_test(&test)?;
+            failed += usize::from(outcome.kind != OutcomeKind::Passed);
+            println!("{}", render(&outcome, OutcomeKind::Passed));
+            match write_record(&outcome, repeat) {
+                Ok(path) => println!("run record: {}\n", path.display()),
+                Err(e) => println!("run record not written: {e}\n"),
+            }
         }
     }
-    println!("{} passed, {failed} failed", scenarios.len() - failed);
+    let trials = scenarios.len() * args.repeat.get();
+    println!("{} passed, {failed} failed", trials - failed);
     if failed > 0 {
         return Err(CliError::ScenariosFailed(failed));
     }
@@ -233,12 +237,24 @@ fn run_gauntlet(args: RunArgs) -> Result<()> {
             println!("{line}");
         }
     }
+    let tests: Vec<VmTest> = tests
+        .iter()
+        .flat_map(|t| std::iter::repeat_n(t.clone(), args.repeat.get()))
+        .collect();
+    let repeats_done = std::sync::Mutex::new(std::collections::HashMap::<String, u32>::new());
     let progress = Progress::new(tests.len(), jobs);
     let results = run_parallel(&tests, jobs, &progress, |test, result| match result {
         Ok(outcome) => {
+            let repeat = {
+                let mut done = repeats_done.lock().unwrap_or_else(|p| p.into_inner());
+                let n = done.entry(outcome.test.clone()).or_insert(0);
+                *n += 1;
+                *n - 1
+            };
             let mut text = render(outcome, test.expected());
-            if let Ok(path) = write_record(outcome) {
-                text += &format!("\nrun record: {}\n", path.display());
+            match write_record(outcome, repeat) {
+                Ok(path) => text += &format!("\nrun record: {}\n", path.display()),
+                Err(e) => text += &format!("\nrun record not written: {e}\n"),
             }
             println!("{text}");
         }

@@ -117,6 +117,10 @@ fn builder_calls(attrs: &TestAttrs) -> TokenStream {
     if attrs.gauntlet {
         calls.extend(quote!(.gauntlet()));
     }
+    if let Some(n) = attrs.repeat {
+        let n = n as u32;
+        calls.extend(quote!(.repeat(#n)));
+    }
     if !attrs.required_flags.is_empty() {
         let flags = &attrs.required_flags;
         calls.extend(quote!(.required_flags([#(#flags),*])));

@@ -102,7 +102,7 @@ fn main() -> anyhow::Result<()> {
         for test in &tests {
             let observed = match run_vm_test(test) {
                 Ok(outcome) => {
-                    let record = write_record(&outcome)
+                    let record = write_record(&outcome, 0)
                         .map_or_else(|e| format!("not written: {e}"), |p| p.display().to_string());
                     if outcome.kind != test.expected() {
                         misses.push(format!(

@@ -8,6 +8,7 @@ extern crate self as ktstr;
 
 pub mod assert;
 pub mod cgroup;
+pub mod compare;
 pub mod guest;
 pub mod harness;
 pub mod host;
@@ -21,6 +22,7 @@ pub mod workload;
 
 pub mod prelude;
 pub mod protocol;
+pub mod runs;
 
 /// Declares a VM test on `fn name(ctx: &Ctx) -> Result<AssertResult>` and registers it for
 /// [`main!`]; mistakes in the attribute are compile errors.

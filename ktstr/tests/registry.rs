@@ -153,9 +153,15 @@ fn a_gauntlet_test_fans_out_within_its_bounds_and_flags() {
     use ktstr::harness::gauntlet::{expand, HostCapacity};
     use ktstr::vm::Accel;
     let tests = ktstr::harness::registered_tests();
-    let test = tests.iter().find(|t| t.name() == "registered_for_the_gauntlet").unwrap();
+    let test = tests
+        .iter()
+        .find(|t| t.name() == "registered_for_the_gauntlet")
+        .unwrap();
     assert!(test.is_gauntlet());
-    let host = HostCapacity { accel: Accel::Tcg, cpus: 2 };
+    let host = HostCapacity {
+        accel: Accel::Tcg,
+        cpus: 2,
+    };
     let names: Vec<String> = expand(test, &host, &[])
         .unwrap()
         .iter()

@@ -117,7 +117,8 @@ pub fn covers(test: &VmTest) -> BTreeSet<String> {
     out
 }
 
-/// The wall time of the newest run record of each trial name in `runs_dir`.
+/// The wall time of the newest run record of each trial name in the run directories under `runs_dir`
+/// (and loose records in it, from before run directories).
 pub fn measured_walls(runs_dir: &Path) -> HashMap<String, Duration> {
     #[derive(serde::Deserialize)]
     struct Wall {
@@ -128,7 +129,19 @@ pub fn measured_walls(runs_dir: &Path) -> HashMap<String, Duration> {
     let Ok(entries) = std::fs::read_dir(runs_dir) else {
         return HashMap::new();
     };
+    let mut files = Vec::new();
     for entry in entries.flatten() {
+        match entry.path().is_dir() {
+            true => files.extend(
+                std::fs::read_dir(entry.path())
+                    .into_iter()
+                    .flatten()
+                    .flatten(),
+            ),
+            false => files.push(entry),
+        }
+    }
+    for entry in files {
         let path = entry.path();
         if path.extension().is_none_or(|e| e != "json") {
             continue;

@@ -115,6 +115,14 @@ impl PlannedTrial {
 fn plan(tests: Vec<VmTest>) -> Result<Plan, String> {
     let mode = GauntletMode::from_env()?;
     let kernels = gauntlet::kernels_from_env()?;
+    let repeat = repeat_from_env()?;
+    let tests: Vec<VmTest> = tests
+        .into_iter()
+        .map(|t| match repeat {
+            Some(r) => t.repeat(r),
+            None => t,
+        })
+        .collect();
     let host = HostCapacity::here();
     let mut trials = Vec::new();
     let mut skipped = Vec::new();
@@ -164,6 +172,20 @@ fn plan(tests: Vec<VmTest>) -> Result<Plan, String> {
         notes.extend(apply_budget(&mut trials, budget, seed, &host));
     }
     Ok(Plan { trials, notes })
+}
+
+/// `KTSTR_REPEAT`: how many times every trial of the binary runs, over each test's own `repeat`.
+fn repeat_from_env() -> Result<Option<u32>, String> {
+    match std::env::var("KTSTR_REPEAT") {
+        Ok(text) if !text.trim().is_empty() => text
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|r| (1..=1000).contains(r))
+            .map(Some)
+            .ok_or_else(|| format!("KTSTR_REPEAT={text:?} is not a repeat count from 1 to 1000")),
+        _ => Ok(None),
+    }
 }
 
 /// Leaves ignored every runnable trial the budget does not select; returns the lines that say what it chose.
@@ -259,28 +281,44 @@ pub fn run_guest(tests: &[VmTest]) -> ! {
 }
 
 fn judge(test: &VmTest) -> (Option<OutcomeKind>, Result<(), Failed>) {
-    let outcome = match run_vm_test(test) {
-        Ok(outcome) => outcome,
-        Err(e) => return (None, Err(Failed::from(format!("could not run: {e}")))),
-    };
-    let mut text = render(&outcome, test.expect);
-    match write_record(&outcome) {
-        Ok(path) => text += &format!("\nrun record: {}", path.display()),
-        Err(e) => text += &format!("\nrun record not written: {e}"),
+    let repeats = test.repeats();
+    let mut kind = None;
+    let mut failures = Vec::new();
+    for repeat in 0..repeats {
+        let outcome = match run_vm_test(test) {
+            Ok(outcome) => outcome,
+            Err(e) => return (kind, Err(Failed::from(format!("could not run: {e}")))),
+        };
+        let mut text = render(&outcome, test.expect);
+        if repeats > 1 {
+            text = format!("--- repeat {}/{repeats} ---\n{text}", repeat + 1);
+        }
+        match write_record(&outcome, repeat) {
+            Ok(path) => text += &format!("\nrun record: {}", path.display()),
+            Err(e) => text += &format!("\nrun record not written: {e}"),
+        }
+        // One write, so a verdict stays whole when several VMs run at once.
+        println!("{text}");
+        if !outcome.as_expected {
+            if outcome.kind == test.expect {
+                text += &format!(
+                    "\nthe outcome class is as expected, but the verdict lacks {}",
+                    test.expectation()
+                );
+            }
+            failures.push(text);
+        }
+        kind = Some(outcome.kind);
     }
-    // One write, so a verdict stays whole when several VMs run at once.
-    println!("{text}");
-    let result = if test.accepts(outcome.kind, &outcome.reason, &outcome.detail_kinds()) {
-        Ok(())
-    } else if outcome.kind == test.expect {
-        Err(Failed::from(format!(
-            "{text}\nthe outcome class is as expected, but the verdict lacks {}",
-            test.expectation()
-        )))
-    } else {
-        Err(Failed::from(text))
+    let result = match failures.is_empty() {
+        true => Ok(()),
+        false => Err(Failed::from(format!(
+            "{} of {repeats} run(s) not as expected:\n{}",
+            failures.len(),
+            failures.join("\n")
+        ))),
     };
-    (Some(outcome.kind), result)
+    (kind, result)
 }
 
 fn judge_on_host(test: &VmTest) -> (Option<OutcomeKind>, Result<(), Failed>) {

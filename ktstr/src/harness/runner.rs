@@ -32,11 +32,21 @@ pub enum HarnessError {
 /// Everything the host learned from one trial.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TrialOutcome {
+    /// The trial's name (`fn/scheduler/topology/profile`, `gauntlet/fn/preset/profile`).
     pub test: String,
+    /// The test function's name.
+    pub fn_name: String,
     pub kind: OutcomeKind,
+    /// The outcome the test expects, and whether this one is it (class, reason and detail).
+    pub expected: OutcomeKind,
+    pub as_expected: bool,
     pub reason: String,
     pub topology: String,
+    /// The gauntlet preset, for a gauntlet variant.
+    pub preset: Option<String>,
     pub scheduler: String,
+    /// SHA-256 of the scheduler binary the guest ran; `None` for EEVDF.
+    pub scheduler_sha256: Option<String>,
     /// The scheduler's flag profile (`default` when no flag is on).
     pub profile: String,
     /// Every argument the scheduler was started with (declared, the profile's, the test's).
@@ -46,6 +56,9 @@ pub struct TrialOutcome {
     pub ops_name: Option<String>,
     pub accel: Accel,
     pub kernel: PathBuf,
+    pub kernel_stamp: crate::runs::KernelStamp,
+    pub memory_mb: u32,
+    pub duration_ms: u64,
     pub report: Option<GuestReport>,
     pub scheduler_failed_output: Option<String>,
     /// What the failed scheduler printed when started again with its diagnostic arguments.
@@ -144,6 +157,40 @@ fn trial_spec(test: &VmTest, attach: Duration) -> Result<TrialSpec, HarnessError
     })
 }
 
+/// What kernel a trial boots: the cache entry's key, version and config hash when it is one, and the
+/// image's digest always.
+fn kernel_stamp(kernel: &crate::kernel::ResolvedKernel) -> crate::runs::KernelStamp {
+    let metadata = kernel
+        .image()
+        .parent()
+        .and_then(|dir| std::fs::read(dir.join("metadata.json")).ok())
+        .and_then(|b| serde_json::from_slice::<crate::kernel::Metadata>(&b).ok());
+    crate::runs::KernelStamp {
+        key: match kernel.origin() {
+            crate::kernel::KernelOrigin::Cache(key) => Some(key.clone()),
+            _ => metadata.as_ref().map(|m| m.key.clone()),
+        },
+        version: metadata.as_ref().map(|m| m.version.clone()),
+        config_hash: metadata.map(|m| m.config_hash),
+        image_sha256: sha256_file(kernel.image()).unwrap_or_default(),
+    }
+}
+
+/// The SHA-256 of a file, hex; `None` when it cannot be read.
+fn sha256_file(path: &std::path::Path) -> Option<String> {
+    use sha2::Digest;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut hasher = sha2::Sha256::new();
+    std::io::copy(&mut file, &mut hasher).ok()?;
+    Some(
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
+}
+
 /// The guest kernel's command line: ktstr's base, the trial spec, then the scheduler's declared kernel
 /// arguments (`key=value` or a bare flag).
 fn kernel_cmdline(test: &VmTest, spec: &TrialSpec) -> Result<KernelCmdline, VmError> {
@@ -163,7 +210,9 @@ struct Prepared {
     accel: Accel,
     attach: Duration,
     kernel: crate::kernel::ResolvedKernel,
+    kernel_stamp: crate::runs::KernelStamp,
     scheduler_binary: Option<LocatedBinary>,
+    scheduler_sha256: Option<String>,
     vm: VmSpec,
 }
 
@@ -224,7 +273,9 @@ fn prepare(test: &VmTest) -> Result<(Prepared, TrialDir), HarnessError> {
         started,
         accel,
         attach,
+        kernel_stamp: kernel_stamp(&kernel),
         kernel,
+        scheduler_sha256: scheduler_binary.as_ref().and_then(|b| sha256_file(&b.path)),
         scheduler_binary,
         vm,
     };
@@ -286,18 +337,31 @@ fn conclude(test: &VmTest, prepared: Prepared, seen: Observation) -> TrialOutcom
         qemu_status: seen.qemu_status,
         qemu_stderr: &seen.qemu_stderr,
     });
+    let details: Vec<_> = report
+        .as_ref()
+        .and_then(|r| r.test.result())
+        .map(|r| r.details.iter().map(|d| d.kind).collect())
+        .unwrap_or_default();
     TrialOutcome {
         test: test.trial_name(),
+        fn_name: test.name.clone(),
+        expected: test.expect,
+        as_expected: test.accepts(kind, &reason, &details),
         kind,
         reason,
         topology: requested,
+        preset: test.preset.map(String::from),
         scheduler: test.scheduler.name().to_string(),
+        scheduler_sha256: prepared.scheduler_sha256,
         profile: test.scheduler.profile().name(),
         scheduler_args: test.scheduler.all_args(),
         scheduler_binary: prepared.scheduler_binary,
         ops_name: seen.heard.ops_name(),
         accel: prepared.accel,
         kernel: prepared.kernel.image().to_path_buf(),
+        kernel_stamp: prepared.kernel_stamp,
+        memory_mb: prepared.vm.memory_mb(),
+        duration_ms: test.duration.as_millis() as u64,
         scheduler_failed_output: seen.heard.failed_output(),
         scheduler_diagnostic_output: seen.heard.diagnostic_output(),
         load_diagnosis: load_diagnosis(&seen.heard.messages),

@@ -133,32 +133,38 @@ fn tail(text: &str, lines: usize) -> Vec<&str> {
     all[all.len().saturating_sub(lines)..].to_vec()
 }
 
-/// Where run records go: `KTSTR_RUNS_DIR`, else `ktstr-runs` in the cargo target dir holding this binary,
-/// else beside the binary.
+/// Where run directories go (`ktstr::runs::runs_root`).
 pub fn runs_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("KTSTR_RUNS_DIR") {
-        return PathBuf::from(dir);
-    }
-    let exe = std::env::current_exe().unwrap_or_default();
-    let target = exe
-        .ancestors()
-        .find(|dir| dir.file_name().is_some_and(|name| name == "target"));
-    target
-        .or_else(|| exe.parent())
-        .map_or_else(std::env::temp_dir, PathBuf::from)
-        .join("ktstr-runs")
+    crate::runs::runs_root()
 }
 
-/// Writes the outcome as JSON; returns the file written.
-pub fn write_record(outcome: &TrialOutcome) -> std::io::Result<PathBuf> {
-    let dir = runs_dir();
-    std::fs::create_dir_all(&dir)?;
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
-    let path = dir.join(format!("{}-{stamp}.json", outcome.test.replace('/', "_")));
-    let json = serde_json::to_vec_pretty(outcome).map_err(std::io::Error::other)?;
-    std::fs::write(&path, json)?;
-    Ok(path)
+/// A record as written: the outcome, flattened, with the record's schema, run and repeat, and every metric
+/// the checks saw.
+#[derive(serde::Serialize)]
+struct RecordOut<'a> {
+    schema_version: u32,
+    run_id: &'a str,
+    repeat: u32,
+    metrics: std::collections::BTreeMap<String, f64>,
+    #[serde(flatten)]
+    outcome: &'a TrialOutcome,
+}
+
+/// Writes the outcome as a record of repeat `repeat` into this process's run directory; returns the file.
+pub fn write_record(outcome: &TrialOutcome, repeat: u32) -> std::io::Result<PathBuf> {
+    let run = crate::runs::RunDir::current()?;
+    let metrics = outcome
+        .report
+        .as_ref()
+        .and_then(|r| r.test.result())
+        .map(|r| crate::runs::metrics_of(r, outcome.duration_ms as f64 / 1000.0))
+        .unwrap_or_default();
+    let record = RecordOut {
+        schema_version: crate::runs::SCHEMA_VERSION,
+        run_id: &run.id,
+        repeat,
+        metrics,
+        outcome,
+    };
+    run.write(&record, &outcome.test, repeat)
 }

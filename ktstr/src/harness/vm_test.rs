@@ -12,7 +12,9 @@ use crate::topology::Topology;
 pub type TestFn = fn(&Ctx) -> anyhow::Result<AssertResult>;
 
 /// The classes a trial's outcome falls in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum OutcomeKind {
     Passed,
     ChecksFailed,
@@ -61,6 +63,8 @@ pub struct VmTest {
     pub(crate) preset: Option<&'static str>,
     /// Whether the variant's name ends with its kernel flavor (a gauntlet over several kernels).
     pub(crate) kernel_in_name: bool,
+    /// How many times the trial runs; each run is a record of its own.
+    pub(crate) repeat: u32,
     pub(crate) duration: Duration,
     pub(crate) workers_per_cgroup: usize,
     pub(crate) settle: Duration,
@@ -90,6 +94,7 @@ impl VmTest {
             excluded_flags: Vec::new(),
             preset: None,
             kernel_in_name: false,
+            repeat: 1,
             duration: Duration::from_secs(2),
             workers_per_cgroup: 2,
             settle: Duration::ZERO,
@@ -246,6 +251,18 @@ impl VmTest {
     pub fn excluded_flags<I: IntoIterator<Item = S>, S: Into<String>>(mut self, flags: I) -> Self {
         self.excluded_flags = flags.into_iter().map(Into::into).collect();
         self
+    }
+
+    /// Runs the trial `times` times (at least once); each run writes its own record, and the trial passes
+    /// only when every run ends as expected. `KTSTR_REPEAT` overrides it for a whole binary.
+    pub fn repeat(mut self, times: u32) -> Self {
+        self.repeat = times.max(1);
+        self
+    }
+
+    /// How many times the trial runs.
+    pub fn repeats(&self) -> u32 {
+        self.repeat
     }
 
     /// Whether the test fans out over the gauntlet.

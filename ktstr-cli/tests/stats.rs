@@ -1,0 +1,142 @@
+//! `ktstr stats` end to end over run directories written the way the harness writes them: a clear
+//! regression exits 7 with the table, noise exits 0, different accelerators are refused with exit 2,
+//! `--json` parses, `--html` writes a report with a plot, and too few repeats say so.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const KTSTR: &str = env!("CARGO_BIN_EXE_ktstr");
+
+/// A run directory `root/id` with `run.json` and one record per value of `gaps` (one repeat each).
+fn write_run(root: &Path, id: &str, accel: &str, gaps: &[f64]) {
+    let dir = root.join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let stamp = serde_json::json!({
+        "schema_version": 1, "id": id, "ktstr_version": "0.1.0", "started_unix": 0,
+        "started_utc": "2026-11-30T00:00:00Z", "command": ["t"], "cwd": "/",
+        "git": {"commit": "0123456789012345678901234567890123456789", "dirty": false},
+        "host": {"hostname": "h", "cpu_model": "cpu", "cpus": 2, "mem_total_mb": 1024, "load_1m": 0.1}
+    });
+    std::fs::write(dir.join("run.json"), stamp.to_string()).unwrap();
+    for (repeat, gap) in gaps.iter().enumerate() {
+        let record = serde_json::json!({
+            "schema_version": 1, "run_id": id, "repeat": repeat,
+            "test": "oversubscribed/scx_qmap/1n2l2c1t/default", "kind": "Passed",
+            "expected": "Passed", "as_expected": true, "accel": accel, "wall_ms": 6000,
+            "metrics": {"cg_0/max_gap_ms": gap, "cg_1/max_gap_ms": gap + 1.0,
+                        "cg_0/iterations_per_sec": 1000.0 + repeat as f64}
+        });
+        std::fs::write(
+            dir.join(format!("oversubscribed.r{repeat}.json")),
+            record.to_string(),
+        )
+        .unwrap();
+    }
+}
+
+fn stats(root: &Path, args: &[&str]) -> Output {
+    Command::new(KTSTR)
+        .arg("stats")
+        .args(args)
+        .arg("--runs-dir")
+        .arg(root)
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn a_regression_exits_7_noise_exits_0_and_incomparable_runs_exit_2() {
+    let root = tempfile::tempdir().unwrap();
+    write_run(root.path(), "base", "Tcg", &[20.0, 22.0, 21.0, 23.0, 19.0]);
+    write_run(
+        root.path(),
+        "slow",
+        "Tcg",
+        &[160.0, 170.0, 150.0, 165.0, 158.0],
+    );
+    write_run(root.path(), "same", "Tcg", &[21.0, 19.5, 22.5, 20.0, 23.5]);
+    write_run(root.path(), "kvm", "Kvm", &[20.0, 22.0, 21.0, 23.0, 19.0]);
+    write_run(root.path(), "few", "Tcg", &[160.0, 170.0]);
+
+    let out = stats(root.path(), &["compare", "base", "slow"]);
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out));
+    assert!(text(&out).contains("cg_0/max_gap_ms") && text(&out).contains("REGRESSION"));
+
+    let out = stats(root.path(), &["compare", "base", "same"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("verdict: no regression"));
+
+    let out = stats(root.path(), &["compare", "base", "kvm"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("different accelerators"));
+    let forced = stats(root.path(), &["compare", "base", "kvm", "--force"]);
+    assert_eq!(forced.status.code(), Some(0), "{}", text(&forced));
+
+    let out = stats(root.path(), &["compare", "base", "few"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("not enough repeats"), "{}", text(&out));
+
+    let out = stats(root.path(), &["compare", "base", "nosuch"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("no run \"nosuch\""), "{}", text(&out));
+}
+
+#[test]
+fn json_parses_and_the_html_report_carries_a_plot_per_changed_metric() {
+    let root = tempfile::tempdir().unwrap();
+    write_run(root.path(), "base", "Tcg", &[20.0, 22.0, 21.0, 23.0, 19.0]);
+    write_run(
+        root.path(),
+        "slow",
+        "Tcg",
+        &[160.0, 170.0, 150.0, 165.0, 158.0],
+    );
+    let report = root.path().join("report.html");
+    let out = stats(
+        root.path(),
+        &[
+            "compare",
+            "base",
+            "slow",
+            "--json",
+            "--html",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(7));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let regressions = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["verdict"] == "regression")
+        .count();
+    assert_eq!(regressions, 2, "{json:#}");
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(html.matches("<svg").count(), 2);
+    assert!(
+        !html.contains("<script") && !html.contains("http://")
+            || html.contains("xmlns=\"http://www.w3.org/2000/svg\"")
+    );
+
+    let list = stats(root.path(), &["list"]);
+    assert!(
+        text(&list).contains("base") && text(&list).contains("0123456789"),
+        "{}",
+        text(&list)
+    );
+    let show = stats(root.path(), &["show", "slow"]);
+    assert!(
+        text(&show).contains("oversubscribed/scx_qmap/1n2l2c1t/default"),
+        "{}",
+        text(&show)
+    );
+}

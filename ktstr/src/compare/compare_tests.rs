@@ -1,0 +1,224 @@
+use super::*;
+use crate::runs::{GitStamp, HostStamp, RunStamp, TrialRecord};
+
+fn record(trial: &str, kind: OutcomeKind, accel: &str, metrics: &[(&str, f64)]) -> TrialRecord {
+    TrialRecord {
+        schema_version: 1,
+        run_id: String::new(),
+        test: trial.into(),
+        repeat: 0,
+        kind,
+        expected: Some(OutcomeKind::Passed),
+        as_expected: Some(kind == OutcomeKind::Passed),
+        reason: String::new(),
+        topology: "1n2l2c1t".into(),
+        preset: None,
+        scheduler: "scx_qmap".into(),
+        profile: "default".into(),
+        scheduler_args: vec![],
+        scheduler_sha256: None,
+        accel: accel.into(),
+        kernel_stamp: None,
+        memory_mb: None,
+        duration_ms: Some(2000),
+        boot_ms: None,
+        wall_ms: 5000,
+        metrics: metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+    }
+}
+
+fn run(id: &str, records: Vec<TrialRecord>) -> Run {
+    Run {
+        id: id.into(),
+        path: id.into(),
+        stamp: Some(RunStamp {
+            schema_version: 1,
+            id: id.into(),
+            ktstr_version: "0.1.0".into(),
+            started_unix: 0,
+            started_utc: String::new(),
+            command: vec![],
+            cwd: String::new(),
+            git: Some(GitStamp {
+                commit: "c".repeat(40),
+                dirty: false,
+            }),
+            host: HostStamp {
+                hostname: "h".into(),
+                cpu_model: "cpu".into(),
+                cpus: 2,
+                mem_total_mb: 1024,
+                load_1m: 0.0,
+            },
+        }),
+        records,
+        unreadable: vec![],
+    }
+}
+
+/// `n` repeats of one trial with a gap metric drawn from `values`.
+fn repeats(values: &[f64], kind: OutcomeKind) -> Vec<TrialRecord> {
+    values
+        .iter()
+        .map(|v| {
+            record(
+                "t/scx_qmap/1n2l2c1t/default",
+                kind,
+                "Tcg",
+                &[("cg_0/max_gap_ms", *v), ("cg_0/migrations", 10.0)],
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_clear_shift_past_both_gates_is_a_regression_and_fails_the_comparison() {
+    let base = run(
+        "a",
+        repeats(&[20.0, 22.0, 21.0, 23.0, 19.0], OutcomeKind::Passed),
+    );
+    let new = run(
+        "b",
+        repeats(&[95.0, 101.0, 99.0, 104.0, 97.0], OutcomeKind::Passed),
+    );
+    let c = compare(&base, &new, &CompareOptions::default());
+    let gap = c
+        .rows
+        .iter()
+        .find(|r| r.metric == "cg_0/max_gap_ms")
+        .unwrap();
+    assert_eq!(gap.verdict, RowVerdict::Regression);
+    assert_eq!((gap.base_median, gap.new_median), (21.0, 99.0));
+    assert!(gap.p.unwrap() < 0.01);
+    assert!(c.regressed());
+    let reverse = compare(&new, &base, &CompareOptions::default());
+    assert!(!reverse.regressed());
+    assert_eq!(reverse.count(RowVerdict::Improvement), 1);
+    let text = render_table(&c, false);
+    assert!(
+        text.contains("REGRESSION") && text.contains("cg_0/max_gap_ms"),
+        "{text}"
+    );
+    assert!(render_json(&c).contains("\"verdict\": \"regression\""));
+    let html = html_report(&c);
+    assert!(
+        html.contains("<svg") && html.contains("max_gap_ms"),
+        "no plot in the report"
+    );
+}
+
+#[test]
+fn noise_and_small_effects_are_never_regressions() {
+    let base = run(
+        "a",
+        repeats(&[20.0, 30.0, 25.0, 22.0, 28.0], OutcomeKind::Passed),
+    );
+    let overlapping = run(
+        "b",
+        repeats(&[24.0, 29.0, 21.0, 31.0, 26.0], OutcomeKind::Passed),
+    );
+    let c = compare(&base, &overlapping, &CompareOptions::default());
+    assert!(!c.regressed());
+    assert!(c.rows.iter().all(|r| r.verdict == RowVerdict::Noise));
+    // Significant but under the gap's 10 ms floor: 20 → 26 ms, every repeat apart.
+    let tight = run(
+        "c",
+        repeats(&[20.0, 20.5, 21.0, 20.2, 20.8], OutcomeKind::Passed),
+    );
+    let shifted = run(
+        "d",
+        repeats(&[26.0, 26.5, 27.0, 26.2, 26.8], OutcomeKind::Passed),
+    );
+    let c = compare(&tight, &shifted, &CompareOptions::default());
+    let gap = c
+        .rows
+        .iter()
+        .find(|r| r.metric == "cg_0/max_gap_ms")
+        .unwrap();
+    assert!(gap.q.unwrap() <= 0.05);
+    assert_eq!(gap.verdict, RowVerdict::Noise);
+}
+
+#[test]
+fn too_few_repeats_say_so_instead_of_a_verdict() {
+    let base = run("a", repeats(&[20.0, 21.0, 22.0], OutcomeKind::Passed));
+    let new = run("b", repeats(&[90.0, 91.0, 92.0], OutcomeKind::Passed));
+    let c = compare(&base, &new, &CompareOptions::default());
+    assert!(c
+        .rows
+        .iter()
+        .all(|r| r.verdict == RowVerdict::NotEnoughRepeats));
+    assert!(!c.regressed());
+    assert!(render_table(&c, false).contains("not enough repeats"));
+}
+
+#[test]
+fn outcome_regressions_come_first_and_fail_the_comparison() {
+    let base = run("a", repeats(&[20.0; 5], OutcomeKind::Passed));
+    let mut died = repeats(&[20.0; 4], OutcomeKind::Passed);
+    died.push(record(
+        "t/scx_qmap/1n2l2c1t/default",
+        OutcomeKind::SchedulerDied,
+        "Tcg",
+        &[],
+    ));
+    let c = compare(&base, &run("b", died), &CompareOptions::default());
+    assert_eq!(c.outcome_changes.len(), 1);
+    assert!(c.outcome_changes[0].regression);
+    assert_eq!(
+        c.outcome_changes[0].new,
+        "Passed ×4, SchedulerDied (unexpected) ×1"
+    );
+    assert!(c.regressed());
+}
+
+#[test]
+fn different_accelerators_are_refused_unless_forced() {
+    let base = run("a", repeats(&[20.0; 5], OutcomeKind::Passed));
+    let kvm: Vec<TrialRecord> = repeats(&[20.0; 5], OutcomeKind::Passed)
+        .into_iter()
+        .map(|mut r| {
+            r.accel = "Kvm".into();
+            r
+        })
+        .collect();
+    let new = run("b", kvm);
+    let refused = compare(&base, &new, &CompareOptions::default());
+    assert!(refused
+        .refusal
+        .as_deref()
+        .unwrap()
+        .contains("different accelerators (Tcg vs Kvm)"));
+    assert!(refused.rows.is_empty());
+    let forced = compare(
+        &base,
+        &new,
+        &CompareOptions {
+            force: true,
+            ..CompareOptions::default()
+        },
+    );
+    assert!(forced.refusal.is_none() && forced.warnings[0].starts_with("forced past"));
+    assert!(!forced.rows.is_empty());
+}
+
+#[test]
+fn variants_on_one_side_only_are_listed() {
+    let base = run("a", repeats(&[20.0; 5], OutcomeKind::Passed));
+    let other = vec![record(
+        "u/eevdf/1n1l2c1t/default",
+        OutcomeKind::Passed,
+        "Tcg",
+        &[],
+    )];
+    let c = compare(&base, &run("b", other), &CompareOptions::default());
+    assert_eq!(c.only_in_base, ["t/scx_qmap/1n2l2c1t/default"]);
+    assert_eq!(c.only_in_new, ["u/eevdf/1n1l2c1t/default"]);
+}
+
+#[test]
+fn quantiles_interpolate() {
+    assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+    assert_eq!(median(&[1.0, 2.0, 3.0, 4.0]), 2.5);
+    assert_eq!(iqr(&[1.0, 2.0, 3.0, 4.0, 5.0]), 2.0);
+}

@@ -1,0 +1,150 @@
+//! A comparison for people (tables) and for machines (JSON).
+
+use std::fmt::Write;
+
+use super::{Comparison, RowVerdict};
+
+/// The comparison as text: refusal or warnings, outcome changes first, then the rows past both gates, then
+/// counts of the rest. `all` lists the noise rows too.
+pub fn render_table(c: &Comparison, all: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "ktstr stats compare: base {} → new {}", c.base, c.new);
+    if let Some(why) = &c.refusal {
+        let _ = writeln!(out, "not compared: {why}");
+        return out;
+    }
+    for warning in &c.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
+    if !c.outcome_changes.is_empty() {
+        let mut table = table(["variant", "base", "new", ""]);
+        for change in &c.outcome_changes {
+            table.add_row([
+                change.trial.clone(),
+                change.base.clone(),
+                change.new.clone(),
+                if change.regression {
+                    "REGRESSION"
+                } else {
+                    "changed"
+                }
+                .to_string(),
+            ]);
+        }
+        let _ = writeln!(out, "outcome changes:\n{table}");
+    }
+    let shown: Vec<_> = c
+        .rows
+        .iter()
+        .filter(|r| all || !matches!(r.verdict, RowVerdict::Noise | RowVerdict::NotEnoughRepeats))
+        .collect();
+    if !shown.is_empty() {
+        let mut table = table([
+            "variant",
+            "metric",
+            "base median (IQR)",
+            "new median (IQR)",
+            "change",
+            "p",
+            "q",
+            "verdict",
+        ]);
+        for r in shown {
+            table.add_row([
+                r.trial.clone(),
+                r.metric.clone(),
+                format!(
+                    "{} ({}) n={}",
+                    num(r.base_median),
+                    num(r.base_iqr),
+                    r.base.len()
+                ),
+                format!(
+                    "{} ({}) n={}",
+                    num(r.new_median),
+                    num(r.new_iqr),
+                    r.new.len()
+                ),
+                percent(r.relative_change),
+                r.p.map_or("-".into(), |p| format!("{p:.4}")),
+                r.q.map_or("-".into(), |q| format!("{q:.4}")),
+                verdict(r.verdict).to_string(),
+            ]);
+        }
+        let _ = writeln!(out, "{table}");
+    }
+    let _ = writeln!(
+        out,
+        "{} metric rows: {} regression(s), {} improvement(s), {} changed, {} within noise, {} with not enough repeats \
+         (q ≤ {} and |change| ≥ {:.0}% and above the metric's floor)",
+        c.rows.len(),
+        c.count(RowVerdict::Regression),
+        c.count(RowVerdict::Improvement),
+        c.count(RowVerdict::Changed),
+        c.count(RowVerdict::Noise),
+        c.count(RowVerdict::NotEnoughRepeats),
+        c.options_alpha,
+        c.options_min_effect * 100.0
+    );
+    if c.count(RowVerdict::NotEnoughRepeats) > 0 {
+        let _ = writeln!(
+            out,
+            "not enough repeats: with these sample sizes no difference can reach q ≤ {}; run each side with \
+             --repeat 5 (KTSTR_REPEAT=5) or more",
+            c.options_alpha
+        );
+    }
+    for (side, list) in [("base", &c.only_in_base), ("new", &c.only_in_new)] {
+        if !list.is_empty() {
+            let _ = writeln!(out, "only in {side}: {}", list.join(", "));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        match c.regressed() {
+            true => "verdict: REGRESSION",
+            false => "verdict: no regression",
+        }
+    );
+    out
+}
+
+/// The comparison as one JSON document.
+pub fn render_json(c: &Comparison) -> String {
+    serde_json::to_string_pretty(c)
+        .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()))
+}
+
+fn table<const N: usize>(header: [&str; N]) -> comfy_table::Table {
+    let mut table = comfy_table::Table::new();
+    table
+        .load_preset(comfy_table::presets::ASCII_BORDERS_ONLY_CONDENSED)
+        .set_header(header);
+    table
+}
+
+pub(super) fn verdict(v: RowVerdict) -> &'static str {
+    match v {
+        RowVerdict::Regression => "REGRESSION",
+        RowVerdict::Improvement => "improvement",
+        RowVerdict::Changed => "changed",
+        RowVerdict::Noise => "noise",
+        RowVerdict::NotEnoughRepeats => "not enough repeats",
+    }
+}
+
+pub(super) fn num(x: f64) -> String {
+    match x.abs() {
+        v if v >= 1000.0 => format!("{x:.0}"),
+        v if v >= 10.0 => format!("{x:.1}"),
+        _ => format!("{x:.2}"),
+    }
+}
+
+pub(super) fn percent(x: f64) -> String {
+    match x.is_finite() {
+        true => format!("{:+.1}%", x * 100.0),
+        false => "from 0".into(),
+    }
+}
