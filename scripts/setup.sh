@@ -25,5 +25,6 @@ fi
 # (.config/nextest.toml); crates.io is the one source this needs.
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "ktstr setup: installing cargo-nextest (cargo install, a few minutes the first time)" >&2
-  cargo install --locked cargo-nextest >/dev/null
+  # Without the self-updater and USDT probes: fewer crates to build, nothing ktstr uses.
+  cargo install --locked --no-default-features cargo-nextest >/dev/null
 fi

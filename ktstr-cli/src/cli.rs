@@ -28,7 +28,20 @@ pub enum Command {
     /// Run canned scenarios directly on this host and print their verdicts.
     Run(RunArgs),
     /// List the canned scenarios.
-    List,
+    List {
+        /// Only scenarios whose name, category or description contains this text.
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+        /// One JSON array of {name, category, description}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// This host's CPU topology (XnYlZcWt and a tree) and the gauntlet presets it can boot.
+    Topo {
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Read run records back: list runs, show one, compare two.
     #[command(subcommand)]
     Stats(StatsCommand),
@@ -103,7 +116,11 @@ pub enum KernelCommand {
     /// Build a sched_ext kernel and the in-tree schedulers into the cache (no-op on a cache hit).
     Build(BuildArgs),
     /// List cached kernels: key, version, size, age, schedulers.
-    List,
+    List {
+        /// One JSON array of the cache entries' metadata instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove cached kernels, keeping the newest N.
     Clean {
         /// How many of the newest kernels to keep.
@@ -256,6 +273,9 @@ pub struct RunArgs {
     /// `ktstr stats compare`.
     #[arg(long, value_name = "R", default_value = "1", requires = "vm")]
     pub repeat: NonZeroUsize,
+    /// Print one JSON object per verdict (a line each) instead of the verdict blocks.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A positive, finite number of seconds.

@@ -110,6 +110,7 @@ fn vm(error: &VmError) -> i32 {
         | CmdlineTooLong { .. }
         | FileTooLarge { .. }
         | NonUtf8Path { .. }
+        | BadLeanSetting { .. }
         | MissingFile { .. } => BAD_INPUT,
         KvmUnavailable | BusyboxMissing { .. } | ScriptInterpreterMissing { .. } => {
             MISSING_PREREQUISITE
@@ -128,6 +129,7 @@ fn vm(error: &VmError) -> i32 {
         | NoCacheDir
         | PortNotFound { .. }
         | ChannelConnectTimeout { .. }
+        | StripFailed { .. }
         | Spawn { .. } => ENVIRONMENT,
     }
 }

@@ -17,7 +17,10 @@ pub fn run(command: KernelCommand) -> Result<()> {
     let cache = Cache::from_env()?;
     match command {
         KernelCommand::Build(args) => build(&cache, args),
-        KernelCommand::List => list(&cache),
+        KernelCommand::List { json } => match json {
+            true => list_json(&cache),
+            false => list(&cache),
+        },
         KernelCommand::Clean { keep } => clean(&cache, keep),
     }
 }
@@ -52,6 +55,33 @@ fn build(cache: &Cache, args: BuildArgs) -> Result<()> {
             println!("log: {}", cache.log_path(entry.key()).display());
         }
     }
+    Ok(())
+}
+
+/// `kernel list --json`: each entry's metadata with its key, size and whether its kconfig is current; a
+/// corrupt entry as `{key, error}`.
+fn list_json(cache: &Cache) -> Result<()> {
+    let current: Vec<String> = KernelFlavor::ALL
+        .iter()
+        .map(|f| f.fragment().hash())
+        .collect();
+    let entries: Vec<serde_json::Value> = cache
+        .list()?
+        .iter()
+        .map(|listing| match listing {
+            Listing::Valid(entry) => serde_json::json!({
+                "key": entry.key(),
+                "metadata": entry.metadata(),
+                "size_bytes": entry.size_bytes(),
+                "stale_kconfig": !current.contains(&entry.metadata().config_hash),
+                "dir": entry.dir(),
+            }),
+            Listing::Corrupt { key, error } => {
+                serde_json::json!({"key": key, "error": error.to_string()})
+            }
+        })
+        .collect();
+    println!("{}", serde_json::Value::Array(entries));
     Ok(())
 }
 

@@ -9,6 +9,7 @@ mod progress;
 mod run_cmd;
 mod scheduler_cmd;
 mod stats_cmd;
+mod topo_cmd;
 
 use clap::{CommandFactory, Parser};
 use ktstr::harness::HarnessError;
@@ -28,7 +29,8 @@ fn main() {
         Command::Kernel(command) => kernel_cmd::run(command),
         Command::Scheduler(command) => scheduler_cmd::run(command),
         Command::Run(args) => run_cmd::run(args),
-        Command::List => run_cmd::list(),
+        Command::List { filter, json } => run_cmd::list(filter.as_deref(), json),
+        Command::Topo { json } => topo_cmd::run(json),
         Command::Stats(command) => stats_cmd::run(command),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "ktstr", &mut std::io::stdout());

@@ -6,6 +6,13 @@ use std::time::{Duration, Instant};
 use crate::error::CliError;
 
 type Result<T> = std::result::Result<T, CliError>;
+
+/// A line for people: stdout normally, stderr under `--json`, where stdout carries only verdicts.
+macro_rules! say {
+    ($json:expr, $($arg:tt)*) => {
+        if $json { eprintln!($($arg)*) } else { println!($($arg)*) }
+    };
+}
 use ktstr::assert::ReportHeader;
 use ktstr::harness::{render, run_vm_test, write_record, OutcomeKind, VmTest};
 use ktstr::host::{CgroupMode, HostCgroups, HostRun};
@@ -16,14 +23,62 @@ use ktstr::topology::TestTopology;
 
 use crate::cli::RunArgs;
 
-pub fn list() -> Result<()> {
-    for scenario in catalog::catalog() {
+/// `ktstr list [--filter TEXT] [--json]`.
+pub fn list(filter: Option<&str>, json: bool) -> Result<()> {
+    let selected: Vec<&CannedScenario> = catalog::catalog()
+        .iter()
+        .filter(|s| {
+            filter.is_none_or(|f| {
+                s.name.contains(f)
+                    || s.category.to_string().contains(f)
+                    || s.description.contains(f)
+            })
+        })
+        .collect();
+    if json {
+        let list: Vec<serde_json::Value> = selected
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "name": s.name,
+                    "category": s.category.to_string(),
+                    "description": s.description,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(list));
+        return Ok(());
+    }
+    for scenario in selected {
         println!(
             "{:<22} {:<8} {}",
             scenario.name, scenario.category, scenario.description
         );
     }
     Ok(())
+}
+
+/// One verdict as one line of JSON: `ktstr run --json`.
+fn verdict_json(
+    outcome: &ktstr::harness::TrialOutcome,
+    record: Option<&std::path::Path>,
+) -> String {
+    let result = outcome.report.as_ref().and_then(|r| r.test.result());
+    serde_json::json!({
+        "test": outcome.test,
+        "kind": outcome.kind,
+        "as_expected": outcome.as_expected,
+        "reason": outcome.reason,
+        "topology": outcome.topology,
+        "scheduler": outcome.scheduler,
+        "profile": outcome.profile,
+        "accel": outcome.accel,
+        "wall_ms": outcome.wall_ms,
+        "details": result.map(|r| &r.details),
+        "stats": result.map(|r| &r.stats),
+        "record": record,
+    })
+    .to_string()
 }
 
 /// The catalog as VM tests: what the guest role (this binary as PID 1) looks trials up in.
@@ -45,11 +100,12 @@ pub fn run(args: RunArgs) -> Result<()> {
         |_| format!("{} cpus (non-uniform)", topo.total_cpus()),
         |s| s.to_string(),
     );
-    println!(
+    say!(
+        args.json,
         "ktstr run: {} scenario(s) on this host, topology {shape}",
         scenarios.len()
     );
-    println!("cgroups: {}", cgroups.description);
+    say!(args.json, "cgroups: {}", cgroups.description);
     let settings = HostRun {
         duration: Duration::from_secs_f64(args.duration),
         workers_per_cgroup: args.workers.get(),
@@ -67,17 +123,36 @@ pub fn run(args: RunArgs) -> Result<()> {
             Ok(result) => {
                 failed += usize::from(!result.passed);
                 skipped += usize::from(result.skipped);
-                print!("{}", result.format_human(&header));
+                match args.json {
+                    true => println!(
+                        "{}",
+                        serde_json::json!({
+                            "test": scenario.name, "host": true, "passed": result.passed,
+                            "skipped": result.skipped, "details": result.details,
+                            "stats": result.stats, "wall_ms": started.elapsed().as_millis() as u64,
+                        })
+                    ),
+                    false => print!("{}", result.format_human(&header)),
+                }
             }
             Err(error) => {
                 failed += 1;
-                println!("ktstr_test '{}' could not run: {error:#}", scenario.name);
+                match args.json {
+                    true => println!(
+                        "{}",
+                        serde_json::json!({"test": scenario.name, "host": true, "error": format!("{error:#}")})
+                    ),
+                    false => println!("ktstr_test '{}' could not run: {error:#}", scenario.name),
+                }
             }
         }
-        println!("  ({:.1}s)\n", started.elapsed().as_secs_f64());
+        say!(args.json, "  ({:.1}s)\n", started.elapsed().as_secs_f64());
     }
     let passed = scenarios.len() - failed - skipped;
-    println!("{passed} passed, {failed} failed, {skipped} skipped");
+    say!(
+        args.json,
+        "{passed} passed, {failed} failed, {skipped} skipped"
+    );
     if failed > 0 {
         return Err(CliError::ScenariosFailed(failed));
     }
@@ -94,7 +169,8 @@ fn run_in_vms(args: RunArgs) -> Result<()> {
         Some(name) => Scheduler::by_name(name)?,
     };
     if let Some(located) = scheduler.locate(|name| resolve_kernel().ok()?.scheduler(name))? {
-        println!(
+        say!(
+            args.json,
             "scheduler binary: {} ({})",
             located.path.display(),
             located.source
@@ -108,7 +184,8 @@ fn run_in_vms(args: RunArgs) -> Result<()> {
         true => scheduler,
         false => scheduler.args(args.sched_args.iter().cloned())?,
     };
-    println!(
+    say!(
+        args.json,
         "ktstr run: {} scenario(s), each in a VM of topology {} under {}",
         scenarios.len(),
         args.topology,
@@ -128,15 +205,20 @@ fn run_in_vms(args: RunArgs) -> Result<()> {
         for repeat in 0..args.repeat.get() as u32 {
             let outcome = run_vm_test(&test)?;
             failed += usize::from(outcome.kind != OutcomeKind::Passed);
+            let record = write_record(&outcome, repeat);
+            if args.json {
+                println!("{}", verdict_json(&outcome, record.as_deref().ok()));
+                continue;
+            }
             println!("{}", render(&outcome, OutcomeKind::Passed));
-            match write_record(&outcome, repeat) {
+            match record {
                 Ok(path) => println!("run record: {}\n", path.display()),
                 Err(e) => println!("run record not written: {e}\n"),
             }
         }
     }
     let trials = scenarios.len() * args.repeat.get();
-    println!("{} passed, {failed} failed", trials - failed);
+    say!(args.json, "{} passed, {failed} failed", trials - failed);
     if failed > 0 {
         return Err(CliError::ScenariosFailed(failed));
     }
@@ -213,7 +295,11 @@ fn run_gauntlet(args: RunArgs) -> Result<()> {
             })
             .collect();
         let selection = budget::select(&candidates, budget, seed);
-        println!("{}", selection.summary(candidates.len(), budget, seed));
+        say!(
+            args.json,
+            "{}",
+            selection.summary(candidates.len(), budget, seed)
+        );
         let mut chosen = selection.chosen.clone();
         chosen.sort_unstable();
         tests = chosen.into_iter().map(|i| tests[i].clone()).collect();
@@ -221,20 +307,22 @@ fn run_gauntlet(args: RunArgs) -> Result<()> {
     let jobs = args
         .jobs
         .map_or_else(ktstr::harness::default_jobs, NonZeroUsize::get);
-    println!(
+    say!(
+        args.json,
         "ktstr run --gauntlet: {} of {all} variant(s) under {}, {jobs} VM(s) at once",
         tests.len(),
         scheduler.name()
     );
     if !skipped.is_empty() {
-        println!(
+        say!(
+            args.json,
             "{} variant(s) this host ({:?}, {} CPUs) cannot boot, skipped:",
             skipped.len(),
             host.accel,
             host.cpus
         );
         for line in &skipped {
-            println!("{line}");
+            say!(args.json, "{line}");
         }
     }
     let tests: Vec<VmTest> = tests
@@ -251,8 +339,13 @@ fn run_gauntlet(args: RunArgs) -> Result<()> {
                 *n += 1;
                 *n - 1
             };
+            let record = write_record(outcome, repeat);
+            if args.json {
+                println!("{}", verdict_json(outcome, record.as_deref().ok()));
+                return;
+            }
             let mut text = render(outcome, test.expected());
-            match write_record(outcome, repeat) {
+            match record {
                 Ok(path) => text += &format!("\nrun record: {}\n", path.display()),
                 Err(e) => text += &format!("\nrun record not written: {e}\n"),
             }
@@ -260,7 +353,7 @@ fn run_gauntlet(args: RunArgs) -> Result<()> {
         }
         Err(e) => println!("=== ktstr {}: could not run: {e}\n", test.trial_name()),
     });
-    println!("{}", progress.summary_table());
+    say!(args.json, "{}", progress.summary_table());
     if let Some(Err(e)) = results.iter().find(|r| r.is_err()) {
         eprintln!("ktstr: a variant could not run: {e}");
     }

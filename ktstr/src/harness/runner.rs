@@ -251,7 +251,11 @@ fn prepare(test: &VmTest) -> Result<(Prepared, TrialDir), HarnessError> {
     let spec = trial_spec(test, attach)?;
     let kernel = resolve_kernel_flavor(test.kernel_flavor)?;
     let exe = std::env::current_exe().map_err(HarnessError::CurrentExe)?;
-    let mut initramfs = InitramfsSpec::new(exe).busybox(HOST_BUSYBOX);
+    let init = match crate::vm::lean_init_enabled()? {
+        true => crate::vm::lean_copy(&exe, &crate::vm::ktstr_cache_dir()?.join("lean"))?,
+        false => exe,
+    };
+    let mut initramfs = InitramfsSpec::new(init).busybox(HOST_BUSYBOX);
     let scheduler_binary = test.scheduler.locate(|name| kernel.scheduler(name))?;
     if let (Some(located), Some(guest)) = (&scheduler_binary, test.scheduler.guest_path()) {
         initramfs = initramfs.binary(located.path.clone(), &guest);

@@ -135,6 +135,12 @@ pub enum VmError {
     #[error("{} is {size} bytes, over the 4 GiB a cpio newc entry can hold", .path.display())]
     FileTooLarge { path: PathBuf, size: u64 },
 
+    #[error("could not make a copy of {} without debug sections: {why}; or set KTSTR_LEAN_INIT=0 to boot it as built", .binary.display())]
+    StripFailed { binary: PathBuf, why: String },
+
+    #[error("KTSTR_LEAN_INIT={value:?} is not 0 or 1; unset it (slim /init, the default) or set 0 to boot the binary as built")]
+    BadLeanSetting { value: String },
+
     #[error("no cache directory: KTSTR_CACHE_DIR, XDG_CACHE_HOME and HOME are all unset or empty; set one of them")]
     NoCacheDir,
 

@@ -124,7 +124,8 @@ fn every_work_type_runs_reports_work_and_samples_wakes_where_it_blocks() {
         })
         .collect();
     handles.iter_mut().for_each(|(_, _, h)| h.start());
-    thread::sleep(Duration::from_millis(500));
+    // Long enough for every type to finish an iteration on a loaded 2-CPU host (all run at once).
+    thread::sleep(Duration::from_millis(1000));
     for (wt, wakes, handle) in handles {
         let reports = handle.stop_and_collect();
         assert_eq!(reports.len(), wt.worker_group_size(), "{wt:?}");
