@@ -36,6 +36,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What ktstr's caches hold (kernels, initramfs images, slim /init copies, schedulers), and trimming.
+    Cache {
+        #[command(subcommand)]
+        command: Option<CacheCommand>,
+    },
+    /// Remove what dead runs left: trial directories whose owner is gone, and QEMU processes of this user
+    /// still running from one. Touches nothing of a live run.
+    Cleanup,
     /// This host's CPU topology (XnYlZcWt and a tree) and the gauntlet presets it can boot.
     Topo {
         /// One JSON object instead of text.
@@ -49,6 +57,17 @@ pub enum Command {
     Completions {
         /// The shell to complete for.
         shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Evict the least recently used initramfs images down to a size (images a run is using stay).
+    /// Kernels are removed with `ktstr kernel clean`.
+    Trim {
+        /// The size to trim to, in MiB (default: $KTSTR_INITRAMFS_CACHE_MB, else 1024).
+        #[arg(long, value_name = "MIB")]
+        max_mb: Option<u64>,
     },
 }
 

@@ -14,6 +14,8 @@ pub enum CliError {
     #[error(transparent)]
     Harness(#[from] HarnessError),
     #[error(transparent)]
+    Vm(#[from] ktstr::vm::VmError),
+    #[error(transparent)]
     Scheduler(#[from] SchedulerError),
     #[error(transparent)]
     Install(#[from] InstallError),

@@ -30,6 +30,7 @@ pub fn for_error(error: &CliError) -> i32 {
     match error {
         CliError::Kernel(e) => kernel(e),
         CliError::Harness(e) => harness(e),
+        CliError::Vm(e) => vm(e),
         CliError::Scheduler(e) => scheduler(e),
         CliError::Install(e) => install(e),
         CliError::Host(HostError::NoCpuset { .. }) => MISSING_PREREQUISITE,
@@ -111,6 +112,7 @@ fn vm(error: &VmError) -> i32 {
         | FileTooLarge { .. }
         | NonUtf8Path { .. }
         | BadLeanSetting { .. }
+        | BadCacheCap { .. }
         | MissingFile { .. } => BAD_INPUT,
         KvmUnavailable | BusyboxMissing { .. } | ScriptInterpreterMissing { .. } => {
             MISSING_PREREQUISITE

@@ -1,5 +1,6 @@
 //! `ktstr`: builds and manages the sched_ext guest kernels, and runs canned scenarios on the host or in VMs.
 
+mod cache_cmd;
 mod cli;
 mod error;
 mod exit_codes;
@@ -31,6 +32,8 @@ fn main() {
         Command::Run(args) => run_cmd::run(args),
         Command::List { filter, json } => run_cmd::list(filter.as_deref(), json),
         Command::Topo { json } => topo_cmd::run(json),
+        Command::Cache { command } => cache_cmd::run(command),
+        Command::Cleanup => cache_cmd::cleanup(),
         Command::Stats(command) => stats_cmd::run(command),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "ktstr", &mut std::io::stdout());

@@ -214,6 +214,8 @@ struct Prepared {
     scheduler_binary: Option<LocatedBinary>,
     scheduler_sha256: Option<String>,
     vm: VmSpec,
+    /// Held until the trial ends: a trim of the cache leaves this archive alone.
+    _initramfs: crate::vm::BaseInitramfs,
 }
 
 /// What booting and listening to one VM produced.
@@ -282,6 +284,7 @@ fn prepare(test: &VmTest) -> Result<(Prepared, TrialDir), HarnessError> {
         scheduler_sha256: scheduler_binary.as_ref().and_then(|b| sha256_file(&b.path)),
         scheduler_binary,
         vm,
+        _initramfs: base,
     };
     Ok((prepared, dir))
 }

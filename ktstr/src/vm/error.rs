@@ -138,6 +138,9 @@ pub enum VmError {
     #[error("could not make a copy of {} without debug sections: {why}; or set KTSTR_LEAN_INIT=0 to boot it as built", .binary.display())]
     StripFailed { binary: PathBuf, why: String },
 
+    #[error("KTSTR_INITRAMFS_CACHE_MB={value:?} is not a size in MiB above 0; unset it for the default (1024) or give one like 2048")]
+    BadCacheCap { value: String },
+
     #[error("KTSTR_LEAN_INIT={value:?} is not 0 or 1; unset it (slim /init, the default) or set 0 to boot the binary as built")]
     BadLeanSetting { value: String },
 

@@ -23,14 +23,51 @@ pub struct InitramfsCache {
     dir: PathBuf,
 }
 
-/// A base archive ready to boot or to extend with trial files.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A base archive ready to boot or to extend with trial files. While a value (or a clone) lives, the archive
+/// holds a shared lock that keeps a trim of the cache from evicting it.
+#[derive(Debug, Clone)]
 pub struct BaseInitramfs {
     pub path: PathBuf,
     /// The hex content key.
     pub key: String,
     /// Whether the archive was already in the cache.
     pub reused: bool,
+    _in_use: std::sync::Arc<nix::fcntl::Flock<std::fs::File>>,
+}
+
+impl PartialEq for BaseInitramfs {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.path, &self.key, self.reused) == (&other.path, &other.key, other.reused)
+    }
+}
+
+/// A shared lock on `file` (opened from `path`), waiting for it.
+fn shared_lock(
+    mut file: std::fs::File,
+    path: &Path,
+) -> Result<nix::fcntl::Flock<std::fs::File>, VmError> {
+    loop {
+        match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockShared) {
+            Ok(lock) => return Ok(lock),
+            Err((again, nix::errno::Errno::EINTR)) => file = again,
+            Err((_, errno)) => return Err(VmError::io("lock", path, errno.into())),
+        }
+    }
+}
+
+/// A shared lock on the open `file` at `path`, when `path` still names that file once the lock is held (a
+/// trim may have removed it in between); `Ok(None)` when it does not.
+fn lock_in_use(
+    file: std::fs::File,
+    path: &Path,
+) -> Result<Option<nix::fcntl::Flock<std::fs::File>>, VmError> {
+    use std::os::unix::fs::MetadataExt;
+    let lock = shared_lock(file, path)?;
+    let held = lock.metadata().map_err(|e| VmError::io("stat", path, e))?;
+    match std::fs::metadata(path) {
+        Ok(named) if (named.dev(), named.ino()) == (held.dev(), held.ino()) => Ok(Some(lock)),
+        _ => Ok(None),
+    }
 }
 
 /// The ktstr cache root: `KTSTR_CACHE_DIR`, else `$XDG_CACHE_HOME/ktstr`, else `~/.cache/ktstr`.
@@ -70,30 +107,150 @@ impl InitramfsCache {
         hash.update(archive.digest());
         let key = hex(&hash.finalize());
         let path = self.dir.join(format!("{key}.cpio"));
-        if path.is_file() {
+        // A trim may remove the archive between finding and locking it: then build it again.
+        loop {
+            if let Ok(file) = std::fs::File::open(&path) {
+                if let Some(lock) = lock_in_use(file, &path)? {
+                    // A use counts as recent for the least-recently-used eviction.
+                    let _ = lock.set_modified(std::time::SystemTime::now());
+                    return Ok(BaseInitramfs {
+                        path,
+                        key,
+                        reused: true,
+                        _in_use: std::sync::Arc::new(lock),
+                    });
+                }
+                continue;
+            }
+            std::fs::create_dir_all(&self.dir).map_err(|e| VmError::io("create", &self.dir, e))?;
+            let temp = tempfile::NamedTempFile::new_in(&self.dir)
+                .map_err(|e| VmError::io("create a temp file in", &self.dir, e))?;
+            let mut out = archive
+                .write_to(std::io::BufWriter::new(temp))
+                .map_err(|e| VmError::io("write", &path, e))?;
+            out.flush().map_err(|e| VmError::io("write", &path, e))?;
+            let temp = out
+                .into_inner()
+                .map_err(|e| VmError::io("write", &path, e.into_error()))?;
+            // Locked before it has its name, so no trim can take it from under this trial.
+            let handle = temp
+                .reopen()
+                .map_err(|e| VmError::io("open", temp.path(), e))?;
+            let lock = loop {
+                match nix::fcntl::Flock::lock(
+                    handle
+                        .try_clone()
+                        .map_err(|e| VmError::io("open", &path, e))?,
+                    nix::fcntl::FlockArg::LockShared,
+                ) {
+                    Ok(lock) => break lock,
+                    Err((_, nix::errno::Errno::EINTR)) => continue,
+                    Err((_, errno)) => return Err(VmError::io("lock", &path, errno.into())),
+                }
+            };
+            temp.persist(&path)
+                .map_err(|e| VmError::io("store", &path, e.error))?;
+            let cap = cache_cap()?;
+            if let Err(e) = self.trim(cap) {
+                tracing::warn!("trimming the initramfs cache: {e}");
+            }
             return Ok(BaseInitramfs {
                 path,
                 key,
-                reused: true,
+                reused: false,
+                _in_use: std::sync::Arc::new(lock),
             });
         }
-        std::fs::create_dir_all(&self.dir).map_err(|e| VmError::io("create", &self.dir, e))?;
-        let temp = tempfile::NamedTempFile::new_in(&self.dir)
-            .map_err(|e| VmError::io("create a temp file in", &self.dir, e))?;
-        let mut out = archive
-            .write_to(std::io::BufWriter::new(temp))
-            .map_err(|e| VmError::io("write", &path, e))?;
-        out.flush().map_err(|e| VmError::io("write", &path, e))?;
-        let temp = out
-            .into_inner()
-            .map_err(|e| VmError::io("write", &path, e.into_error()))?;
-        temp.persist(&path)
-            .map_err(|e| VmError::io("store", &path, e.error))?;
-        Ok(BaseInitramfs {
-            path,
-            key,
-            reused: false,
-        })
+    }
+
+    /// The archives here: `(path, bytes, last use)`, least recently used first.
+    pub fn entries(&self) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+        let Ok(read) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut entries: Vec<_> = read
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "cpio"))
+            .filter_map(|e| {
+                let meta = e.metadata().ok()?;
+                Some((e.path(), meta.len(), meta.modified().ok()?))
+            })
+            .collect();
+        entries.sort_by_key(|(_, _, used)| *used);
+        entries
+    }
+
+    /// Removes the least recently used archives until the cache holds at most `cap` bytes, never one a run
+    /// is using (it holds the archive's shared lock from `base` until its trial ends). One trim at a time: a
+    /// trim that finds another running leaves the work to it.
+    pub fn trim(&self, cap: u64) -> Result<TrimReport, VmError> {
+        if !self.dir.is_dir() {
+            return Ok(TrimReport::default());
+        }
+        let lock_path = self.dir.join(".trim.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| VmError::io("open", &lock_path, e))?;
+        let _trimming =
+            match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
+                Ok(lock) => lock,
+                Err(_) => return Ok(TrimReport::default()),
+            };
+        let entries = self.entries();
+        let mut total: u64 = entries.iter().map(|(_, size, _)| size).sum();
+        let mut report = TrimReport::default();
+        for (path, size, _) in entries {
+            if total <= cap {
+                break;
+            }
+            let Ok(file) = std::fs::File::open(&path) else {
+                continue;
+            };
+            // In use: a run holds it shared.
+            let Ok(_evicting) =
+                nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock)
+            else {
+                report.in_use += 1;
+                continue;
+            };
+            std::fs::remove_file(&path).map_err(|e| VmError::io("remove", &path, e))?;
+            total -= size;
+            report.removed.push((path, size));
+        }
+        report.kept_bytes = total;
+        Ok(report)
+    }
+}
+
+/// What a trim removed and what it left.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrimReport {
+    pub removed: Vec<(PathBuf, u64)>,
+    pub kept_bytes: u64,
+    /// Archives over the cap kept because a run is using them.
+    pub in_use: usize,
+}
+
+/// `KTSTR_INITRAMFS_CACHE_MB`: the size the initramfs cache is trimmed to.
+pub const CACHE_CAP_ENV: &str = "KTSTR_INITRAMFS_CACHE_MB";
+
+/// The default cap: room for a few dozen images of slim test binaries.
+pub const DEFAULT_CACHE_CAP_MB: u64 = 1024;
+
+/// The initramfs cache's cap in bytes: `KTSTR_INITRAMFS_CACHE_MB`, else 1024 MiB.
+pub fn cache_cap() -> Result<u64, VmError> {
+    match std::env::var(CACHE_CAP_ENV) {
+        Ok(text) if !text.trim().is_empty() => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|mb| *mb > 0)
+            .map(|mb| mb << 20)
+            .ok_or(VmError::BadCacheCap { value: text }),
+        _ => Ok(DEFAULT_CACHE_CAP_MB << 20),
     }
 }
 
@@ -107,6 +264,38 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trim_removes_the_least_recently_used_past_the_cap_but_nothing_in_use() {
+        use std::time::{Duration, SystemTime};
+        let dir = tempfile::tempdir().unwrap();
+        let cache = InitramfsCache::at(dir.path());
+        let hour = Duration::from_secs(3600);
+        for (name, age_hours) in [("old", 4), ("used", 3), ("mid", 2), ("new", 1)] {
+            let path = dir.path().join(format!("{name}.cpio"));
+            std::fs::write(&path, vec![0u8; 1000]).unwrap();
+            let f = std::fs::File::options().append(true).open(&path).unwrap();
+            f.set_modified(SystemTime::now() - hour * age_hours)
+                .unwrap();
+        }
+        // A run holds "used": it is never evicted, however old.
+        let file = std::fs::File::open(dir.path().join("used.cpio")).unwrap();
+        let held = lock_in_use(file, &dir.path().join("used.cpio"))
+            .unwrap()
+            .unwrap();
+        let report = cache.trim(2500).unwrap();
+        let removed: Vec<String> = report
+            .removed
+            .iter()
+            .map(|(p, _)| p.file_stem().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(removed, ["old", "mid"]);
+        assert_eq!((report.kept_bytes, report.in_use), (2000, 1));
+        drop(held);
+        let report = cache.trim(0).unwrap();
+        assert_eq!(report.removed.len(), 2);
+        assert!(cache.entries().is_empty());
+    }
 
     #[test]
     fn hex_is_lowercase_and_padded() {

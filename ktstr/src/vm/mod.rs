@@ -6,6 +6,7 @@ mod accel;
 mod archive;
 mod capacity;
 mod channel;
+mod cleanup;
 mod cmdline;
 mod elf;
 mod error;
@@ -22,11 +23,15 @@ mod trial_dir;
 pub use accel::{decide, Accel, ACCEL_ENV};
 pub use capacity::{check_capacity, check_capacity_on, vcpu_limit};
 pub use channel::{ChannelEvent, ChannelReader};
+pub use cleanup::{cleanup, CleanupReport};
 pub use cmdline::{KernelCmdline, Param, MAX_CMDLINE_LEN, TRIAL_KEY};
 pub use error::VmError;
 pub use guest_port::GuestChannel;
 pub use initramfs::{write_trial_initramfs, InitramfsSpec, TrialFile, HOST_BUSYBOX};
-pub use initramfs_cache::{ktstr_cache_dir, BaseInitramfs, InitramfsCache};
+pub use initramfs_cache::{
+    cache_cap, ktstr_cache_dir, BaseInitramfs, InitramfsCache, TrimReport, CACHE_CAP_ENV,
+    DEFAULT_CACHE_CAP_MB,
+};
 pub use lean::{lean_copy, lean_init_enabled, LEAN_ENV};
 pub use process::{QemuExit, QemuProcess};
 pub use qemu::{qemu_argv, CHANNEL_PORT_NAME, QEMU_BINARY};

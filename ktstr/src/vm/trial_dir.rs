@@ -25,24 +25,10 @@ impl TrialDir {
     }
 
     /// Removes trial directories under `temp` left by processes that no longer run (a harness killed by a
-    /// signal cannot run its destructors); returns how many it removed.
+    /// signal cannot run its destructors), and any QEMU still running from one; returns how many
+    /// directories it removed. `vm::cleanup` with its report.
     pub fn sweep_orphans(temp: &Path) -> usize {
-        let Ok(entries) = std::fs::read_dir(temp) else {
-            return 0;
-        };
-        entries
-            .flatten()
-            .filter(|entry| {
-                let name = entry.file_name();
-                let owner = name
-                    .to_str()
-                    .and_then(|n| n.strip_prefix("ktstr-"))
-                    .and_then(|rest| rest.split_once('-'))
-                    .and_then(|(pid, _)| pid.parse::<u32>().ok());
-                owner.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
-            })
-            .filter(|entry| std::fs::remove_dir_all(entry.path()).is_ok())
-            .count()
+        super::cleanup(temp).map_or(0, |report| report.trial_dirs.len())
     }
 
     /// Where QEMU writes the guest's serial console.
