@@ -286,30 +286,30 @@ pub(crate) fn sysctls(value: &Expr) -> syn::Result<Vec<(String, String)>> {
         .collect()
 }
 
-/// "`x` is not NAME; did you mean `y`?" for a name that must be one of `known`.
-pub(crate) fn unknown_in(key: &Ident, known: &[&str], what: &str) -> syn::Error {
-    let name = key.to_string();
-    let closest = known
+/// "; did you mean `y`?" when a name of `known` is within three edits of `name`.
+fn did_you_mean(name: &str, known: &[&str]) -> Option<String> {
+    known
         .iter()
-        .map(|k| (strsim::levenshtein(&name, k), *k))
+        .map(|k| (strsim::levenshtein(name, k), *k))
         .min()
         .filter(|(d, _)| *d <= 3)
         .map(|(_, k)| format!("; did you mean `{k}`?"))
-        .unwrap_or_else(|| format!("; there are {}", known.join(", ")));
-    syn::Error::new_spanned(key, format!("`{name}` is not {what}{closest}"))
+}
+
+/// "`x` is not NAME; did you mean `y`?" for a name that must be one of `known`.
+pub(crate) fn unknown_in(key: &Ident, known: &[&str], what: &str) -> syn::Error {
+    let name = key.to_string();
+    let hint =
+        did_you_mean(&name, known).unwrap_or_else(|| format!("; there are {}", known.join(", ")));
+    syn::Error::new_spanned(key, format!("`{name}` is not {what}{hint}"))
 }
 
 /// "unknown attribute `x`; did you mean `y`?"
 pub(crate) fn unknown(key: &Ident, known: &[&str], what: &str) -> syn::Error {
     let name = key.to_string();
-    let closest = known
-        .iter()
-        .map(|k| (strsim::levenshtein(&name, k), *k))
-        .min()
-        .filter(|(d, _)| *d <= 3)
-        .map(|(_, k)| format!("; did you mean `{k}`?"))
+    let hint = did_you_mean(&name, known)
         .unwrap_or_else(|| format!("; {what} takes {}", known.join(", ")));
-    syn::Error::new_spanned(key, format!("unknown attribute `{name}`{closest}"))
+    syn::Error::new_spanned(key, format!("unknown attribute `{name}`{hint}"))
 }
 
 fn lit(value: &Expr) -> Option<&Lit> {

@@ -176,19 +176,34 @@ fn kernel_stamp(kernel: &crate::kernel::ResolvedKernel) -> crate::runs::KernelSt
     }
 }
 
-/// The SHA-256 of a file, hex; `None` when it cannot be read.
+/// The SHA-256 of a file, hex; `None` when it cannot be read. Remembered per (path, size, mtime) for the
+/// life of the process, so a binary's many trials hash its kernel and scheduler once.
 fn sha256_file(path: &std::path::Path) -> Option<String> {
     use sha2::Digest;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    type Key = (PathBuf, u64, std::time::SystemTime);
+    static KNOWN: Mutex<Option<HashMap<Key, String>>> = Mutex::new(None);
+    let meta = std::fs::metadata(path).ok()?;
+    let key = (path.to_path_buf(), meta.len(), meta.modified().ok()?);
+    if let Some(digest) = KNOWN
+        .lock()
+        .ok()?
+        .get_or_insert_with(HashMap::new)
+        .get(&key)
+    {
+        return Some(digest.clone());
+    }
     let mut file = std::fs::File::open(path).ok()?;
     let mut hasher = sha2::Sha256::new();
     std::io::copy(&mut file, &mut hasher).ok()?;
-    Some(
-        hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-    )
+    let digest = crate::vm::hex(&hasher.finalize());
+    KNOWN
+        .lock()
+        .ok()?
+        .get_or_insert_with(HashMap::new)
+        .insert(key, digest.clone());
+    Some(digest)
 }
 
 /// The guest kernel's command line: ktstr's base, the trial spec, then the scheduler's declared kernel

@@ -38,12 +38,7 @@ pub fn lean_copy(binary: &Path, dir: &Path) -> Result<PathBuf, VmError> {
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos());
     key.update(modified.to_le_bytes());
-    let name = key
-        .finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
+    let name = super::hex(&key.finalize()[..16]);
     let lean = dir.join(&name);
     if lean.is_file() {
         // Touch it, so the newest-kept rule counts its use.

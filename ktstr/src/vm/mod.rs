@@ -28,6 +28,7 @@ pub use cmdline::{KernelCmdline, Param, MAX_CMDLINE_LEN, TRIAL_KEY};
 pub use error::VmError;
 pub use guest_port::GuestChannel;
 pub use initramfs::{write_trial_initramfs, InitramfsSpec, TrialFile, HOST_BUSYBOX};
+pub(crate) use initramfs_cache::hex;
 pub use initramfs_cache::{
     cache_cap, ktstr_cache_dir, BaseInitramfs, InitramfsCache, TrimReport, CACHE_CAP_ENV,
     DEFAULT_CACHE_CAP_MB,
