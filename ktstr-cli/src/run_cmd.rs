@@ -159,15 +159,28 @@ pub fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
+/// The scheduler `--scheduler`, `--profile` and `--sched-arg` name (EEVDF without `--scheduler`).
+fn scheduler_of(args: &RunArgs) -> Result<Scheduler> {
+    let scheduler = match &args.scheduler {
+        None => return Ok(Scheduler::EEVDF),
+        Some(name) => Scheduler::by_name(name)?,
+    };
+    let scheduler = match &args.profile {
+        Some(profile) => scheduler.with_profile(profile)?,
+        None => scheduler,
+    };
+    match args.sched_args.is_empty() {
+        true => Ok(scheduler),
+        false => Ok(scheduler.args(args.sched_args.iter().cloned())?),
+    }
+}
+
 fn run_in_vms(args: RunArgs) -> Result<()> {
     if args.gauntlet {
         return run_gauntlet(args);
     }
     let scenarios = select(&args.scenarios)?;
-    let scheduler = match &args.scheduler {
-        None => Scheduler::EEVDF,
-        Some(name) => Scheduler::by_name(name)?,
-    };
+    let scheduler = scheduler_of(&args)?;
     if let Some(located) = scheduler.locate(|name| resolve_kernel().ok()?.scheduler(name))? {
         say!(
             args.json,
@@ -176,14 +189,6 @@ fn run_in_vms(args: RunArgs) -> Result<()> {
             located.source
         );
     }
-    let scheduler = match &args.profile {
-        Some(profile) => scheduler.with_profile(profile)?,
-        None => scheduler,
-    };
-    let scheduler = match args.sched_args.is_empty() {
-        true => scheduler,
-        false => scheduler.args(args.sched_args.iter().cloned())?,
-    };
     say!(
         args.json,
         "ktstr run: {} scenario(s), each in a VM of topology {} under {}",
@@ -250,14 +255,7 @@ fn run_gauntlet(args: RunArgs) -> Result<()> {
     use ktstr::harness::{run_parallel, Progress};
 
     let scenarios = select(&args.scenarios)?;
-    let scheduler = match &args.scheduler {
-        None => Scheduler::EEVDF,
-        Some(name) => Scheduler::by_name(name)?,
-    };
-    let scheduler = match args.sched_args.is_empty() {
-        true => scheduler,
-        false => scheduler.args(args.sched_args.iter().cloned())?,
-    };
+    let scheduler = scheduler_of(&args)?;
     let host = HostCapacity::here();
     let kernels = gauntlet::kernels_from_env().map_err(CliError::BadEnvironment)?;
     let mut tests = Vec::new();
@@ -285,14 +283,10 @@ fn run_gauntlet(args: RunArgs) -> Result<()> {
         None => budget::from_env().map_err(CliError::BadEnvironment)?,
     };
     if let Some((budget, seed)) = budget {
+        let measured = budget::measured_walls(&ktstr::runs::runs_root());
         let candidates: Vec<Candidate> = tests
             .iter()
-            .map(|t| Candidate {
-                name: t.trial_name(),
-                cost: budget::estimate(t, host.accel),
-                measured: false,
-                covers: budget::covers(t),
-            })
+            .map(|t| Candidate::of(t, host.accel, &measured))
             .collect();
         let selection = budget::select(&candidates, budget, seed);
         say!(

@@ -26,6 +26,24 @@ pub struct Candidate {
     pub covers: BTreeSet<String>,
 }
 
+impl Candidate {
+    /// `test` as a candidate: its cost is the newest measured wall of its trial name in `measured` (from
+    /// `measured_walls`), else the estimate.
+    pub fn of(test: &VmTest, accel: Accel, measured: &HashMap<String, Duration>) -> Candidate {
+        let name = test.trial_name();
+        let (cost, was_measured) = match measured.get(&name) {
+            Some(wall) => (*wall, true),
+            None => (estimate(test, accel), false),
+        };
+        Candidate {
+            name,
+            cost,
+            measured: was_measured,
+            covers: covers(test),
+        }
+    }
+}
+
 /// What the budget chose.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Selection {

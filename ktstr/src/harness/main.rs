@@ -203,16 +203,7 @@ fn apply_budget(
             Action::Vm(test) | Action::Host(test) if !trial.ignored => test,
             _ => continue,
         };
-        let (cost, was_measured) = match measured.get(&trial.name) {
-            Some(wall) => (*wall, true),
-            None => (budget::estimate(test, host.accel), false),
-        };
-        candidates.push(Candidate {
-            name: trial.name.clone(),
-            cost,
-            measured: was_measured,
-            covers: budget::covers(test),
-        });
+        candidates.push(Candidate::of(test, host.accel, &measured));
         indices.push(i);
     }
     let selection = budget::select(&candidates, budget, seed);
