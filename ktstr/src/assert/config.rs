@@ -9,14 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use super::AssertError;
 
-/// Built-in gap threshold of an optimized build, in milliseconds.
-pub const DEFAULT_MAX_GAP_MS_RELEASE: u64 = 2000;
-/// Built-in gap threshold of a debug build, in milliseconds.
-pub const DEFAULT_MAX_GAP_MS_DEBUG: u64 = 3000;
-/// Built-in fairness spread threshold of an optimized build, in percent.
-pub const DEFAULT_MAX_SPREAD_PCT_RELEASE: f64 = 15.0;
-/// Built-in fairness spread threshold of a debug build, in percent.
-pub const DEFAULT_MAX_SPREAD_PCT_DEBUG: f64 = 35.0;
+/// Built-in scheduling gap threshold, in milliseconds; the same in every build profile.
+pub const DEFAULT_MAX_GAP_MS: u64 = 2000;
+/// Built-in fairness spread threshold, in percent; the same in every build profile.
+pub const DEFAULT_MAX_SPREAD_PCT: f64 = 15.0;
 
 /// Which worker checks run and with what thresholds; `None` inherits from the layer below.
 ///
@@ -192,37 +188,27 @@ impl Assert {
             || self.max_migration_ratio.is_some()
     }
 
-    /// Gap threshold in force: `max_gap_ms`, else 2000 ms (optimized) / 3000 ms (debug build).
+    /// Gap threshold in force: `max_gap_ms`, else [`DEFAULT_MAX_GAP_MS`].
     pub const fn effective_max_gap_ms(&self) -> u64 {
         self.gap_limit().value
     }
 
-    /// Spread threshold in force: `max_spread_pct`, else 15 % (optimized) / 35 % (debug build).
+    /// Spread threshold in force: `max_spread_pct`, else [`DEFAULT_MAX_SPREAD_PCT`].
     pub const fn effective_max_spread_pct(&self) -> f64 {
         self.spread_limit().value
     }
 
     pub(crate) const fn gap_limit(&self) -> Limit<u64> {
-        let built_in = if cfg!(debug_assertions) {
-            DEFAULT_MAX_GAP_MS_DEBUG
-        } else {
-            DEFAULT_MAX_GAP_MS_RELEASE
-        };
         match self.max_gap_ms {
             Some(value) => Limit::explicit(value),
-            None => Limit::built_in(built_in),
+            None => Limit::built_in(DEFAULT_MAX_GAP_MS),
         }
     }
 
     pub(crate) const fn spread_limit(&self) -> Limit<f64> {
-        let built_in = if cfg!(debug_assertions) {
-            DEFAULT_MAX_SPREAD_PCT_DEBUG
-        } else {
-            DEFAULT_MAX_SPREAD_PCT_RELEASE
-        };
         match self.max_spread_pct {
             Some(value) => Limit::explicit(value),
-            None => Limit::built_in(built_in),
+            None => Limit::built_in(DEFAULT_MAX_SPREAD_PCT),
         }
     }
 
@@ -328,15 +314,10 @@ mod tests {
     }
 
     #[test]
-    fn built_in_thresholds_depend_on_build_profile() {
+    fn built_in_thresholds_are_the_same_in_every_build_profile() {
         let a = Assert::default_checks();
-        let (gap, spread) = if cfg!(debug_assertions) {
-            (3000, 35.0)
-        } else {
-            (2000, 15.0)
-        };
-        assert_eq!(a.effective_max_gap_ms(), gap);
-        assert_eq!(a.effective_max_spread_pct(), spread);
+        assert_eq!(a.effective_max_gap_ms(), 2000);
+        assert_eq!(a.effective_max_spread_pct(), 15.0);
         assert!(!a.gap_limit().explicit);
         let a = a.max_gap_ms(10).max_spread_pct(1.5);
         assert_eq!(a.gap_limit(), Limit::explicit(10));

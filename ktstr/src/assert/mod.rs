@@ -8,15 +8,15 @@ mod evaluate;
 mod fixture;
 mod math;
 mod measure;
+mod phase;
 mod render;
 mod result;
 mod stats;
 
-pub use config::{
-    Assert, DEFAULT_MAX_GAP_MS_DEBUG, DEFAULT_MAX_GAP_MS_RELEASE, DEFAULT_MAX_SPREAD_PCT_DEBUG,
-    DEFAULT_MAX_SPREAD_PCT_RELEASE,
-};
+pub use config::{Assert, DEFAULT_MAX_GAP_MS, DEFAULT_MAX_SPREAD_PCT};
 pub use error::AssertError;
+pub(crate) use phase::allowed_union;
+pub use phase::CpusetPhase;
 pub use render::ReportHeader;
 pub use result::{AssertDetail, AssertResult, DetailKind, NotJudged};
 pub use stats::{CgroupStats, ScenarioStats};
