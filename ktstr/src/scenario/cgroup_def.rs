@@ -10,6 +10,8 @@ use crate::workload::{SchedPolicy, WorkType};
 pub struct Work {
     pub work_type: WorkType,
     pub sched_policy: SchedPolicy,
+    /// Nice value of each worker (-20..=19).
+    pub nice: i32,
     /// `None` takes `ctx.workers_per_cgroup`.
     pub num_workers: Option<usize>,
     pub affinity: AffinityIntent,
@@ -20,6 +22,7 @@ impl Default for Work {
         Work {
             work_type: WorkType::SpinWait,
             sched_policy: SchedPolicy::Normal,
+            nice: 0,
             num_workers: None,
             affinity: AffinityIntent::Inherit,
         }
@@ -51,6 +54,12 @@ impl Work {
 
     pub fn affinity(mut self, affinity: AffinityIntent) -> Self {
         self.affinity = affinity;
+        self
+    }
+
+    /// Each worker sets this nice value on itself; a negative one needs CAP_SYS_NICE.
+    pub fn nice(mut self, nice: i32) -> Self {
+        self.nice = nice;
         self
     }
 }

@@ -35,7 +35,8 @@ pub(crate) fn resolve_work(
     let config = WorkloadConfig::new(work_type)
         .workers(workers)
         .affinity(affinity)
-        .sched_policy(work.sched_policy);
+        .sched_policy(work.sched_policy)
+        .nice(work.nice);
     config
         .validate()
         .map_err(|source| ScenarioError::Workload {

@@ -65,6 +65,8 @@ pub struct WorkloadConfig {
     pub affinity: AffinityMode,
     pub work_type: WorkType,
     pub sched_policy: SchedPolicy,
+    /// Nice value each worker sets on itself (-20..=19); 0 leaves it alone.
+    pub nice: i32,
 }
 
 impl WorkloadConfig {
@@ -75,6 +77,7 @@ impl WorkloadConfig {
             affinity: AffinityMode::None,
             work_type,
             sched_policy: SchedPolicy::Normal,
+            nice: 0,
         }
     }
 
@@ -95,6 +98,11 @@ impl WorkloadConfig {
 
     pub fn sched_policy(mut self, sched_policy: SchedPolicy) -> Self {
         self.sched_policy = sched_policy;
+        self
+    }
+
+    pub fn nice(mut self, nice: i32) -> Self {
+        self.nice = nice;
         self
     }
 }

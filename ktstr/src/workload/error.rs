@@ -34,6 +34,9 @@ pub enum WorkloadError {
     )]
     RtPriority { policy: &'static str, priority: u8 },
 
+    #[error("nice {nice} is outside -20..=19; use a nice value from -20 to 19")]
+    Nice { nice: i32 },
+
     #[error("{work_type} has {param} = 0, which does no work; set {param} to at least 1")]
     ZeroParameter {
         work_type: &'static str,

@@ -8,7 +8,8 @@ pub const START_TIMEOUT: i32 = 71;
 pub const NOT_STARTED: i32 = 72;
 /// `sched_setaffinity` to the configured CPUs failed.
 pub const AFFINITY_FAILED: i32 = 73;
-/// `sched_setscheduler` to the configured policy failed (RT policies need CAP_SYS_NICE).
+/// `sched_setscheduler` or `setpriority` to the configured policy or nice value failed (RT policies and
+/// negative nice values need CAP_SYS_NICE).
 pub const POLICY_FAILED: i32 = 74;
 /// The work type's own setup (temporary file, memory region) failed.
 pub const SETUP_FAILED: i32 = 75;
@@ -22,7 +23,7 @@ pub(crate) fn meaning(code: i32) -> Option<&'static str> {
         START_TIMEOUT => "the worker was never started (30 s start-gate timeout)",
         NOT_STARTED => "the handle was dropped before start",
         AFFINITY_FAILED => "the worker could not apply its CPU affinity",
-        POLICY_FAILED => "the worker could not apply its scheduling policy (RT needs CAP_SYS_NICE)",
+        POLICY_FAILED => "the worker could not apply its scheduling policy or nice value (RT and negative nice need CAP_SYS_NICE)",
         SETUP_FAILED => "the work type's setup failed (temporary file or memory)",
         REPORT_FAILED => "the worker could not write its report",
         _ => return None,

@@ -81,6 +81,7 @@ impl WorkloadHandle {
             let spec = ChildSpec {
                 work_type: &config.work_type,
                 policy: config.sched_policy,
+                nice: config.nice,
                 rank: wp.rank,
                 report_fd: wp.report.as_raw_fd(),
                 affinity: wp.affinity.as_deref(),

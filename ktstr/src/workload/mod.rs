@@ -21,6 +21,7 @@ pub use cpu_time::CpuTimes;
 pub use error::WorkloadError;
 pub use handle::WorkloadHandle;
 pub use report::{ExitInfo, Migration, WorkerReport};
+pub(crate) use sys::now_ns;
 pub use validate::MAX_WORKERS;
 pub use work_type::{CustomFn, Phase, WorkType};
 #[doc(hidden)]

@@ -4,10 +4,14 @@ use serde::{Deserialize, Serialize};
 
 use super::exit_code;
 
-/// One observed CPU change at a sampling checkpoint.
+/// One observed CPU change at a sampling checkpoint; times are ns since the worker's start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Migration {
+    /// The checkpoint that first saw `to_cpu`.
     pub at_ns: u64,
+    /// The last checkpoint that saw `from_cpu` (the worker moved somewhere in between).
+    #[serde(default)]
+    pub from_seen_until_ns: u64,
     pub from_cpu: usize,
     pub to_cpu: usize,
 }
@@ -53,6 +57,9 @@ pub struct WorkerReport {
     pub iterations: u64,
     pub cpu_time_ns: u64,
     pub wall_time_ns: u64,
+    /// CLOCK_MONOTONIC at the start of the worker's clocks, which `Migration` times count from.
+    #[serde(default)]
+    pub started_at_ns: u64,
     pub off_cpu_ns: u64,
     /// Deltas of the three fields of /proc/self/schedstat between loop start and end.
     pub schedstat_cpu_time_ns: u64,
@@ -122,6 +129,7 @@ mod tests {
             work_units: 1 << 40,
             migrations: vec![Migration {
                 at_ns: 1,
+                from_seen_until_ns: 0,
                 from_cpu: 0,
                 to_cpu: 1,
             }],

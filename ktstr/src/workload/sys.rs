@@ -126,6 +126,16 @@ pub(crate) fn get_affinity() -> io::Result<Vec<usize>> {
     Ok(cpus.collect())
 }
 
+/// `setpriority(PRIO_PROCESS, 0, nice)`: the calling process's nice value.
+pub(crate) fn set_nice(nice: i32) -> io::Result<()> {
+    // SAFETY: plain integer arguments.
+    if unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) } < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
 /// `sched_setscheduler(0, policy, priority)`.
 pub(crate) fn set_scheduler(policy: libc::c_int, priority: libc::c_int) -> io::Result<()> {
     let param = libc::sched_param {

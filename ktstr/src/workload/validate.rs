@@ -18,6 +18,9 @@ impl WorkloadConfig {
             });
         }
         check_policy(self.sched_policy)?;
+        if !(-20..=19).contains(&self.nice) {
+            return Err(WorkloadError::Nice { nice: self.nice });
+        }
         check_work_type(&self.work_type)?;
         check_affinity(&self.affinity)?;
         let group = self.work_type.worker_group_size();
@@ -176,6 +179,8 @@ mod tests {
             config(WorkType::sequence(Phase::Spin(ms), vec![Phase::Io(ms)]), 1),
             config(WorkType::SpinWait, 1).sched_policy(SchedPolicy::Fifo(1)),
             config(WorkType::SpinWait, 1).sched_policy(SchedPolicy::RoundRobin(99)),
+            config(WorkType::SpinWait, 1).nice(19),
+            config(WorkType::SpinWait, 1).nice(-20),
             config(WorkType::SpinWait, 1).affinity(AffinityMode::Random {
                 from: CpuSet::from_range(0..4),
                 count: 4,
@@ -221,6 +226,12 @@ mod tests {
                 config(WorkType::SpinWait, 1).sched_policy(SchedPolicy::RoundRobin(100)),
                 |e| matches!(e, WorkloadError::RtPriority { priority: 100, .. }),
             ),
+            (config(WorkType::SpinWait, 1).nice(20), |e| {
+                matches!(e, WorkloadError::Nice { nice: 20 })
+            }),
+            (config(WorkType::SpinWait, 1).nice(-21), |e| {
+                matches!(e, WorkloadError::Nice { nice: -21 })
+            }),
             (config(WorkType::bursty(0, 10), 1), |e| {
                 matches!(
                     e,

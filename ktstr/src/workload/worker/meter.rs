@@ -110,9 +110,9 @@ impl<'a> Meter<'a> {
         let now = now_ns();
         let cpu = current_cpu();
         self.note_gap(now, cpu.unwrap_or(0));
-        self.last_checkpoint_ns = now;
+        let previous_ns = std::mem::replace(&mut self.last_checkpoint_ns, now);
         if let Some(cpu) = cpu.filter(|&c| Some(c) != self.cpu) {
-            self.note_migration(now, cpu);
+            self.note_migration(previous_ns, now, cpu);
         }
         if now >= self.next_parent_check_ns {
             self.next_parent_check_ns = now + PARENT_CHECK_NS;
@@ -129,13 +129,14 @@ impl<'a> Meter<'a> {
         }
     }
 
-    fn note_migration(&mut self, now: u64, to_cpu: usize) {
+    /// `from_seen_ns` is the last checkpoint on the previous CPU, `now` the first on `to_cpu`.
+    fn note_migration(&mut self, from_seen_ns: u64, now: u64, to_cpu: usize) {
         if let Some(from_cpu) = self.cpu {
             self.migration_count += 1;
             if self.migrations.len() < MAX_MIGRATIONS {
-                let at_ns = now.saturating_sub(self.start_ns);
                 self.migrations.push(Migration {
-                    at_ns,
+                    at_ns: now.saturating_sub(self.start_ns),
+                    from_seen_until_ns: from_seen_ns.saturating_sub(self.start_ns),
                     from_cpu,
                     to_cpu,
                 });
@@ -181,6 +182,7 @@ impl<'a> Meter<'a> {
             iterations: self.iterations,
             cpu_time_ns,
             wall_time_ns,
+            started_at_ns: self.start_ns,
             off_cpu_ns: wall_time_ns.saturating_sub(cpu_time_ns),
             schedstat_cpu_time_ns: sched.cpu_time_ns,
             schedstat_run_delay_ns: sched.run_delay_ns,
@@ -254,7 +256,7 @@ mod tests {
         let mut meter = Meter::start(&counter, 1, now_ns());
         meter.cpu = Some(0);
         for i in 0..MAX_MIGRATIONS + 5 {
-            meter.note_migration(meter.start_ns, 1 + i % 2);
+            meter.note_migration(meter.start_ns, meter.start_ns, 1 + i % 2);
         }
         assert_eq!(meter.migration_count, (MAX_MIGRATIONS + 5) as u64);
         assert_eq!(meter.migrations.len(), MAX_MIGRATIONS);
@@ -262,6 +264,7 @@ mod tests {
             meter.migrations[0],
             Migration {
                 at_ns: 0,
+                from_seen_until_ns: 0,
                 from_cpu: 0,
                 to_cpu: 1
             }

@@ -9,13 +9,14 @@ use super::meter::Meter;
 use super::pipe::{self, PipeLink};
 use super::{cache, churn, futex, mutex, page_fault, sequence, spin, stop};
 use crate::workload::shm::FutexSlot;
-use crate::workload::sys::{set_affinity, set_scheduler};
+use crate::workload::sys::{set_affinity, set_nice, set_scheduler};
 use crate::workload::{exit_code, SchedPolicy, WorkType, WorkerReport};
 
 /// Everything one worker needs, prepared by the parent before fork.
 pub(crate) struct ChildSpec<'a> {
     pub(crate) work_type: &'a WorkType,
     pub(crate) policy: SchedPolicy,
+    pub(crate) nice: i32,
     /// Position inside its group (pair, fan-out group, lock contenders).
     pub(crate) rank: usize,
     pub(crate) report_fd: RawFd,
@@ -49,6 +50,9 @@ pub(crate) fn run(spec: &ChildSpec, started_ns: u64) -> i32 {
         if set_scheduler(policy, priority).is_err() {
             return exit_code::POLICY_FAILED;
         }
+    }
+    if spec.nice != 0 && set_nice(spec.nice).is_err() {
+        return exit_code::POLICY_FAILED;
     }
     let report = match spec.work_type {
         WorkType::Custom { run, .. } => run(&stop::STOP),
