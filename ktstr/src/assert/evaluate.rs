@@ -2,6 +2,7 @@
 
 use super::checks::{benchmark, fairness, isolation, liveness, throughput, Judgement};
 use super::measure::{cgroup_stats, cpu_count};
+use super::phase::{allowed_union, CpusetPhase};
 use super::{Assert, AssertDetail, AssertResult, DetailKind, ScenarioStats};
 use crate::topology::CpuSet;
 use crate::workload::WorkerReport;
@@ -23,20 +24,19 @@ impl Assert {
     /// assert_eq!(r.details[0].message, "tid 42 starved (0 work units)");
     /// ```
     pub fn assert_cgroup(&self, reports: &[WorkerReport], cpuset: Option<&CpuSet>) -> AssertResult {
-        self.assert_cgroup_under(reports, cpuset, None)
+        self.assert_cgroup_under(reports, &[CpusetPhase::from_start(cpuset.cloned())], None)
     }
 
-    /// `assert_cgroup`, knowing how idle the cgroup's CPUs were while its workers ran (`idle_pct`, from
-    /// [`crate::workload::CpuTimes`]). On saturated CPUs a per-CPU scheduler cannot split tasks evenly when
-    /// their count is not a multiple of the CPUs, so the fairness spread allows that placement quantum;
-    /// with idle room, or unknown, it does not.
-    pub fn assert_cgroup_under(
+    /// `assert_cgroup` over the cpusets the cgroup had while its workers ran (`phases`, isolation is
+    /// judged against each in turn), recording how idle its CPUs were (`idle_pct`, from
+    /// [`crate::workload::CpuTimes`]).
+    pub(crate) fn assert_cgroup_under(
         &self,
         reports: &[WorkerReport],
-        cpuset: Option<&CpuSet>,
+        phases: &[CpusetPhase],
         idle_pct: Option<f64>,
     ) -> AssertResult {
-        let num_cpus = cpu_count(reports, cpuset);
+        let num_cpus = cpu_count(reports, allowed_union(phases).as_ref());
         let mut result = AssertResult::pass();
         result.stats = ScenarioStats::from_cgroup(cgroup_stats(reports, num_cpus, idle_pct));
         if let Err(e) = self.validate() {
@@ -46,7 +46,7 @@ impl Assert {
         for detail in liveness::worker_deaths(reports) {
             result.push_failure(detail);
         }
-        for (check, judgement) in self.judgements(reports, cpuset, num_cpus, idle_pct) {
+        for (check, judgement) in self.judgements(reports, phases, num_cpus) {
             for detail in judgement.failures {
                 result.push_failure(detail);
             }
@@ -61,17 +61,17 @@ impl Assert {
     fn judgements(
         &self,
         reports: &[WorkerReport],
-        cpuset: Option<&CpuSet>,
+        phases: &[CpusetPhase],
         num_cpus: usize,
-        idle_pct: Option<f64>,
     ) -> Vec<(&'static str, Judgement)> {
         let mut out = Vec::new();
         let starvation = self.not_starved == Some(true);
         if starvation {
             out.push(("starvation", liveness::starvation(reports).into()));
         }
-        if let (Some(true), Some(set)) = (self.isolation, cpuset) {
-            out.push(("isolation", isolation::isolation(reports, set).into()));
+        let restricted = phases.iter().any(|p| p.cpus.is_some());
+        if self.isolation == Some(true) && restricted {
+            out.push(("isolation", isolation::isolation(reports, phases)));
         }
         if starvation {
             out.push((
@@ -80,7 +80,7 @@ impl Assert {
             ));
             out.push((
                 "fairness spread",
-                fairness::fairness_spread(reports, num_cpus, self.spread_limit(), idle_pct),
+                fairness::fairness_spread(reports, num_cpus, self.spread_limit()),
             ));
         }
         if let Some(max) = self.max_throughput_cv {

@@ -1,9 +1,7 @@
 //! Summarizes one cgroup's worker reports into `CgroupStats`.
 
 use super::checks::benchmark::{migration_totals, pooled_latencies};
-use super::checks::fairness::{
-    comparable, min_max, off_cpu_pcts, placement_quantum_pct, spread_lower_bound,
-};
+use super::checks::fairness::{comparable, min_max, off_cpu_pcts, spread_lower_bound};
 use super::checks::liveness::live;
 use super::math::{cv, mean, nearest_rank};
 use super::CgroupStats;
@@ -46,9 +44,7 @@ pub(crate) fn cgroup_stats(
         min_off_cpu_pct: min_off,
         max_off_cpu_pct: max_off,
         spread: max_off - min_off,
-        spread_lower_bound: (spread_lower_bound(&shares).unwrap_or(0.0)
-            - placement_quantum_pct(&shares, idle_pct))
-        .max(0.0),
+        spread_lower_bound: spread_lower_bound(&shares).unwrap_or(0.0),
         cpus_idle_pct: idle_pct,
         min_timeslices: live(reports)
             .map(|r| r.schedstat_run_count)

@@ -15,8 +15,7 @@ pub struct CgroupStats {
     pub max_off_cpu_pct: f64,
     /// `max_off_cpu_pct - min_off_cpu_pct`, in percentage points.
     pub spread: f64,
-    /// The spread the fairness check judged: the widest pair's difference less its timeslice noise and,
-    /// on saturated CPUs, the placement quantum.
+    /// The spread the fairness check judged: the widest pair's difference less its timeslice noise.
     #[serde(default)]
     pub spread_lower_bound: f64,
     /// How idle the cgroup's CPUs were while its workers ran, in percent; `None` when not measured.

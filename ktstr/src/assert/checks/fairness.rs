@@ -18,26 +18,6 @@ use crate::workload::WorkerReport;
 pub(crate) const MIN_JUDGED_WALL_MS: u64 = 500;
 /// Standard errors of a pair's difference that its spread must clear before it counts against the threshold.
 pub(crate) const SPREAD_Z: f64 = 3.0;
-/// CPUs idle at most this share of the time count as saturated.
-pub(crate) const SATURATED_IDLE_PCT: f64 = 5.0;
-
-/// On saturated CPUs shared by `m` runnable tasks per CPU on average (from the workers' mean on-CPU
-/// share), a per-CPU scheduler's best static placement puts `floor(m)` tasks on some CPUs and `ceil(m)` on
-/// others: workers then differ by `1/floor(m) - 1/ceil(m)` of the CPU, in percentage points. Zero when
-/// the CPUs had idle room (or it is unknown), or with at most one task per CPU.
-pub(crate) fn placement_quantum_pct(shares: &[Share], idle_pct: Option<f64>) -> f64 {
-    if !idle_pct.is_some_and(|idle| idle <= SATURATED_IDLE_PCT) || shares.is_empty() {
-        return 0.0;
-    }
-    let mean_on = shares.iter().map(|s| 1.0 - s.pct / 100.0).sum::<f64>() / shares.len() as f64;
-    if mean_on <= 0.0 {
-        return 0.0;
-    }
-    let m = 1.0 / mean_on;
-    let (lo, hi) = (m.floor().max(1.0), m.ceil().max(1.0));
-    (1.0 / lo - 1.0 / hi) * 100.0
-}
-
 /// Share of wall time the worker spent off CPU, in percent; `None` without wall time.
 pub(crate) fn off_cpu_pct(r: &WorkerReport) -> Option<f64> {
     (r.wall_time_ns > 0).then(|| r.off_cpu_ns as f64 * 100.0 / r.wall_time_ns as f64)
@@ -114,13 +94,13 @@ pub(crate) fn comparable(reports: &[WorkerReport]) -> (Vec<Share>, Option<String
     (shares, note)
 }
 
-/// Fails when two workers' off-CPU shares differ by more than the limit beyond their sampling noise and,
-/// on saturated CPUs (`idle_pct`), beyond the placement quantum.
+/// Fails when two workers' off-CPU shares differ by more than the limit beyond their sampling noise.
+/// How busy the CPUs were grants nothing: equal tasks that can move between CPUs can be given equal
+/// time, so a static uneven placement is unfairness like any other (docs/fairness.md).
 pub(crate) fn fairness_spread(
     reports: &[WorkerReport],
     num_cpus: usize,
     limit: Limit<f64>,
-    idle_pct: Option<f64>,
 ) -> Judgement {
     let (shares, left_out) = comparable(reports);
     if shares.len() < 2 {
@@ -132,18 +112,13 @@ pub(crate) fn fairness_spread(
     }
     let pcts: Vec<f64> = shares.iter().map(|s| s.pct).collect();
     let (lo, hi) = min_max(&pcts).unwrap_or((0.0, 0.0));
-    let quantum = placement_quantum_pct(&shares, idle_pct);
-    let bound = (spread_lower_bound(&shares).unwrap_or(0.0) - quantum).max(0.0);
+    let bound = spread_lower_bound(&shares).unwrap_or(0.0);
     if bound <= limit.value {
         return Judgement::failures(Vec::new()).leaving_out(left_out);
     }
-    let beyond = match quantum {
-        0.0 => "timeslice noise".to_string(),
-        q => format!("timeslice noise and the {q:.0}% placement quantum of saturated cpus"),
-    };
     let mut message = format!(
         "unfair cgroup: spread={:.0}% ({lo:.0}-{hi:.0}%) {} workers on {num_cpus} cpus, \
-         at least {bound:.0}% beyond {beyond}",
+         at least {bound:.0}% beyond timeslice noise",
         hi - lo,
         shares.len()
     );
@@ -198,7 +173,7 @@ mod tests {
             ),
         ];
         for (reports, limit, want) in cases {
-            let got = fairness_spread(&reports, 4, limit, None);
+            let got = fairness_spread(&reports, 4, limit);
             assert_eq!(message(&got), want, "{} workers", reports.len());
             assert!(got.failures.iter().all(|d| d.kind == DetailKind::Unfair));
             assert_eq!(got.not_judged, None);
@@ -212,7 +187,7 @@ mod tests {
             (vec![], "no worker measured its wall time"),
             (vec![off(1, 90)], "one worker: nothing to compare"),
         ] {
-            let got = fairness_spread(&reports, 2, limit, None);
+            let got = fairness_spread(&reports, 2, limit);
             assert_eq!(got.failures, []);
             assert_eq!(got.not_judged.as_deref(), Some(why));
         }
@@ -223,10 +198,10 @@ mod tests {
     fn the_bound_knows_how_many_timeslices_a_share_rests_on() {
         let limit = Limit::built_in(15.0);
         let few = [sliced(1, 73, 2000, 60), sliced(2, 95, 2000, 40)];
-        let got = fairness_spread(&few, 4, limit, None);
+        let got = fairness_spread(&few, 4, limit);
         assert_eq!(got.failures, [], "22 points over 40-60 timeslices is noise");
         let many = [sliced(1, 73, 2000, 5000), sliced(2, 95, 2000, 5000)];
-        let got = fairness_spread(&many, 4, limit, None);
+        let got = fairness_spread(&many, 4, limit);
         assert_eq!(
             message(&got),
             Some("unfair cgroup: spread=22% (73-95%) 2 workers on 4 cpus, at least 21% beyond timeslice noise")
@@ -243,40 +218,73 @@ mod tests {
                 sliced(2, 50, 2000, slices),
                 sliced(3, 0, 2000, 3),
             ];
-            let got = fairness_spread(&reports, 3, limit, Some(33.0));
+            let got = fairness_spread(&reports, 3, limit);
             assert_eq!(got.failures.len(), 1, "{slices} timeslices: {got:?}");
         }
     }
 
-    /// On saturated CPUs a worker sharing its CPU beside one alone is placement, not unfairness; the same
-    /// shares with a CPU idling are unfair. Heavy contention leaves almost no quantum.
+    /// Saturated uneven splits fail however busy the CPUs were: a 2:1 split of one CPU between two
+    /// spinners, a static placement of three spinners on two CPUs (100:50:50), and two CPUs each split
+    /// 2:1 by a pair. Shares rest on the timeslices a 4 s run with ~4 ms slices gives.
     #[test]
-    fn saturated_cpus_allow_the_placement_quantum_and_idle_ones_do_not() {
+    fn saturated_uneven_splits_are_unfair() {
         let limit = Limit::built_in(15.0);
-        let pair = [sliced(1, 1, 1000, 200), sliced(2, 26, 1000, 200)];
-        assert_eq!(fairness_spread(&pair, 3, limit, Some(1.0)).failures, []);
-        assert_eq!(
-            fairness_spread(&pair, 3, limit, Some(30.0)).failures.len(),
-            1
-        );
-        assert_eq!(fairness_spread(&pair, 3, limit, None).failures.len(), 1);
-        let shares = |pcts: &[u64]| -> Vec<Share> {
-            pcts.iter()
-                .filter_map(|p| Share::of(&sliced(1, *p, 1000, 100)))
-                .collect()
+        let cases: [(&str, Vec<WorkerReport>, usize); 3] = [
+            (
+                "2:1 on one cpu",
+                vec![sliced(1, 33, 4000, 500), sliced(2, 67, 4000, 500)],
+                1,
+            ),
+            (
+                "100:50:50 on two cpus",
+                vec![
+                    sliced(1, 0, 4000, 20),
+                    sliced(2, 50, 4000, 500),
+                    sliced(3, 50, 4000, 500),
+                ],
+                2,
+            ),
+            (
+                "two cpus each split 2:1",
+                vec![
+                    sliced(1, 33, 4000, 500),
+                    sliced(2, 67, 4000, 500),
+                    sliced(3, 34, 4000, 500),
+                    sliced(4, 66, 4000, 500),
+                ],
+                2,
+            ),
+        ];
+        for (what, reports, cpus) in cases {
+            let got = fairness_spread(&reports, cpus, limit);
+            assert_eq!(got.failures.len(), 1, "{what}: {got:?}");
+            assert_eq!(got.failures[0].kind, DetailKind::Unfair, "{what}");
+        }
+    }
+
+    /// The largest even-looking split of one CPU between two spinners that still passes, over the
+    /// timeslices of a 4 s run: the threshold plus three standard errors of the difference.
+    #[test]
+    fn the_largest_split_of_one_cpu_that_passes_is_60_to_40() {
+        let limit = Limit::built_in(15.0);
+        let pair = |hi_on: u64| {
+            [
+                sliced(1, 100 - hi_on, 4000, 500),
+                sliced(2, hi_on, 4000, 500),
+            ]
         };
-        let quantum = placement_quantum_pct(&shares(&[1, 26]), Some(0.0));
-        assert!((quantum - 50.0).abs() < 1e-9, "{quantum}");
-        let crowded = placement_quantum_pct(&shares(&[87, 89]), Some(0.0));
-        assert!(crowded < 2.0, "about 8 tasks per cpu: {crowded}");
-        assert_eq!(placement_quantum_pct(&shares(&[1, 26]), Some(6.0)), 0.0);
+        let passing: Vec<u64> = (50..=70)
+            .filter(|&hi| fairness_spread(&pair(hi), 1, limit).failures.is_empty())
+            .collect();
+        assert_eq!(passing.last(), Some(&60), "{passing:?}");
+        assert_eq!(passing.first(), Some(&50));
     }
 
     #[test]
     fn short_lived_workers_are_left_out_and_named() {
         let limit = Limit::built_in(15.0);
         let churn = [sliced(1, 5, 100, 8), sliced(2, 60, 120, 9)];
-        let got = fairness_spread(&churn, 2, limit, None);
+        let got = fairness_spread(&churn, 2, limit);
         assert_eq!(got.failures, []);
         assert!(
             got.not_judged
@@ -285,7 +293,7 @@ mod tests {
             "{got:?}"
         );
         let mixed = [off(1, 10), off(2, 60), sliced(3, 95, 100, 5)];
-        let got = fairness_spread(&mixed, 2, limit, None);
+        let got = fairness_spread(&mixed, 2, limit);
         assert_eq!(got.failures.len(), 1, "the long-lived pair still fails");
         assert!(
             got.not_judged
@@ -324,7 +332,7 @@ mod tests {
         };
         assert_eq!(off_cpu_pct(&no_wall), None);
         let limit = Limit::built_in(15.0);
-        let got = fairness_spread(&[off(1, 10), no_wall], 2, limit, None);
+        let got = fairness_spread(&[off(1, 10), no_wall], 2, limit);
         assert_eq!(got.failures, []);
         assert_eq!(
             got.not_judged.as_deref(),
@@ -335,7 +343,7 @@ mod tests {
     #[test]
     fn fractional_thresholds_print_as_given() {
         let limit = Limit::explicit(12.5);
-        let got = fairness_spread(&[off(1, 0), off(2, 20)], 2, limit, None);
+        let got = fairness_spread(&[off(1, 0), off(2, 20)], 2, limit);
         assert!(
             message(&got).is_some_and(|m| m.ends_with("(threshold 12.5%)")),
             "{got:?}"

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::assert::{Assert, AssertResult};
+use crate::assert::{allowed_union, Assert, AssertResult, CpusetPhase};
 use crate::cgroup::{CgroupError, CgroupGroup, CgroupOps};
 use crate::topology::CpuSet;
 use crate::workload::{CpuTimes, WorkerReport, WorkloadHandle};
@@ -10,12 +10,12 @@ use crate::workload::{CpuTimes, WorkerReport, WorkloadHandle};
 /// Pseudo-cgroup name under which workers left in the managed parent are judged.
 pub(crate) const HOST: &str = "<host>";
 
-/// One live cgroup: its cpuset, the CPUs its workers were ever allowed, and its workers.
+/// One live cgroup: its cpuset, the cpusets its workers ran under, and its workers.
 #[derive(Default)]
 pub(crate) struct LiveCgroup {
     pub cpuset: Option<CpuSet>,
-    /// Union of every cpuset the cgroup had while it held workers; `None` once they ran unrestricted.
-    pub allowed: Option<CpuSet>,
+    /// Every cpuset the cgroup had while it held its current workers, oldest first; empty is unrestricted.
+    pub phases: Vec<CpusetPhase>,
     pub handles: Vec<WorkloadHandle>,
     /// The machine's CPU times when its first workers started.
     pub started: Option<CpuTimes>,
@@ -30,41 +30,47 @@ impl LiveCgroup {
         self.handles.push(handle);
     }
 
-    pub fn set_cpuset(&mut self, cpuset: Option<CpuSet>) {
-        self.allowed = if self.handles.is_empty() {
-            cpuset.clone()
+    /// Records a cpuset written between `since_ns` and `settled_ns` (CLOCK_MONOTONIC); without workers
+    /// it is simply the cpuset the next ones start under.
+    pub fn set_cpuset(&mut self, cpuset: Option<CpuSet>, since_ns: u64, settled_ns: u64) {
+        let phase = CpusetPhase::changed(since_ns, settled_ns, cpuset.clone());
+        if self.handles.is_empty() {
+            self.phases = vec![CpusetPhase::from_start(cpuset.clone())];
         } else {
-            union_allowed(&self.allowed, &cpuset)
-        };
+            self.phases.push(phase);
+        }
         self.cpuset = cpuset;
     }
 
-    /// Absorbs the workers of another cgroup moved into this one.
-    pub fn absorb(&mut self, other: LiveCgroup) {
+    /// Absorbs the workers of another cgroup moved into this one between `since_ns` and `settled_ns`:
+    /// before the move either cgroup's cpusets held, after it this one's.
+    pub fn absorb(&mut self, other: LiveCgroup, since_ns: u64, settled_ns: u64) {
         if other.handles.is_empty() {
             return;
         }
-        self.allowed = union_allowed(&self.allowed, &other.allowed);
+        let before = match (allowed_union(&self.phases), allowed_union(&other.phases)) {
+            (Some(a), Some(b)) => Some(a.union(&b)),
+            _ => None,
+        };
+        self.phases = vec![
+            CpusetPhase::from_start(before),
+            CpusetPhase::changed(since_ns, settled_ns, self.cpuset.clone()),
+        ];
         self.handles.extend(other.handles);
         self.started = self.started.take().or(other.started);
     }
 
-    /// Takes the workers (with the CPUs they were allowed), leaving the cgroup empty with its cpuset.
-    pub fn take_workers(&mut self) -> (Vec<WorkloadHandle>, Option<CpuSet>, Option<CpuTimes>) {
-        let allowed = std::mem::replace(&mut self.allowed, self.cpuset.clone());
+    /// Takes the workers (with the cpusets they ran under), leaving the cgroup empty with its cpuset.
+    pub fn take_workers(&mut self) -> (Vec<WorkloadHandle>, Vec<CpusetPhase>, Option<CpuTimes>) {
+        let phases = std::mem::replace(
+            &mut self.phases,
+            vec![CpusetPhase::from_start(self.cpuset.clone())],
+        );
         (
             std::mem::take(&mut self.handles),
-            allowed,
+            phases,
             self.started.take(),
         )
-    }
-}
-
-/// CPUs allowed over two periods; `None` (unrestricted) in either makes the whole unrestricted.
-fn union_allowed(a: &Option<CpuSet>, b: &Option<CpuSet>) -> Option<CpuSet> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.union(b)),
-        _ => None,
     }
 }
 
@@ -133,7 +139,7 @@ impl<'c> LiveScope<'c> {
         self.cgroups
             .entry(name.to_string())
             .or_default()
-            .set_cpuset(cpuset);
+            .set_cpuset(cpuset, 0, 0);
         Ok(())
     }
 
@@ -176,11 +182,12 @@ impl<'c> LiveScope<'c> {
         let Some(live) = self.cgroups.get_mut(name) else {
             return Judged::default();
         };
-        let (handles, allowed, started) = live.take_workers();
+        let (handles, phases, started) = live.take_workers();
         if handles.is_empty() {
             return Judged::default();
         }
-        let allowed = if name == HOST { None } else { allowed };
+        let phases = if name == HOST { Vec::new() } else { phases };
+        let allowed = allowed_union(&phases);
         let idle_pct = started
             .zip(CpuTimes::now())
             .and_then(|(start, end)| start.idle_pct_until(&end, allowed.as_ref()));
@@ -191,7 +198,7 @@ impl<'c> LiveScope<'c> {
         Judged {
             workers: reports.len(),
             verdict: assert
-                .assert_cgroup_under(&reports, allowed.as_ref(), idle_pct)
+                .assert_cgroup_under(&reports, &phases, idle_pct)
                 .with_cgroup_name(name),
         }
     }

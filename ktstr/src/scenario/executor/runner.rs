@@ -5,7 +5,7 @@ use crate::assert::{Assert, AssertResult};
 use crate::scenario::plan::resolve_work;
 use crate::scenario::{AffinityIntent, CgroupDef, Ctx, Op, ScenarioError, Scope};
 use crate::topology::CpuSet;
-use crate::workload::{AffinityMode, WorkloadConfig, WorkloadError, WorkloadHandle};
+use crate::workload::{now_ns, AffinityMode, WorkloadConfig, WorkloadError, WorkloadHandle};
 
 /// The running scenario: the backdrop scope, the current step's scope, and the verdict so far.
 pub(crate) struct Runner<'x, 'c> {
@@ -196,12 +196,14 @@ impl<'x, 'c> Runner<'x, 'c> {
         name: &str,
         cpus: Option<CpuSet>,
     ) -> Result<(), ScenarioError> {
+        let since_ns = now_ns();
         let result = match &cpus {
             Some(cpus) => self.ctx.cgroups.set_cpuset(name, cpus),
             None => self.ctx.cgroups.clear_cpuset(name),
         };
         result.map_err(|source| ScenarioError::Cgroup { scope, source })?;
-        self.live(scope, op, name)?.set_cpuset(cpus);
+        self.live(scope, op, name)?
+            .set_cpuset(cpus, since_ns, now_ns());
         Ok(())
     }
 
@@ -263,11 +265,13 @@ impl<'x, 'c> Runner<'x, 'c> {
             .clear_subtree_control(to)
             .map_err(cgroup_err)?;
         let pids: Vec<i32> = moved.handles.iter().flat_map(|h| h.worker_pids()).collect();
+        let since_ns = now_ns();
         let result = self.ctx.cgroups.move_tasks(to, &pids).map_err(cgroup_err);
+        let settled_ns = now_ns();
         let source = self.live(scope, op, from)?;
-        source.cpuset = moved.cpuset.clone();
-        source.allowed = moved.cpuset.clone();
-        self.live(scope, op, to)?.absorb(moved);
+        source.set_cpuset(moved.cpuset.clone(), since_ns, settled_ns);
+        self.live(scope, op, to)?
+            .absorb(moved, since_ns, settled_ns);
         result
     }
 }
