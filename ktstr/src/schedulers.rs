@@ -78,11 +78,11 @@ pub enum ScxBpflandFlags {
     NoWakeSync,
 }
 
-/// `scx_rusty` (published): load balancing across LLC domains in user space. Over 1 s windows a pair
-/// stacked on one CPU stays stacked until the balancer's interval (docs/schedulers.md), so fairness is not
-/// judged for it by default; starvation, gaps, isolation and survival are.
+/// `scx_rusty` (published): load balancing across LLC domains in user space. Judged at the default
+/// thresholds like every scheduler; where it leaves a stacked pair stacked (docs/schedulers.md) the
+/// fairness check says so.
 #[derive(Scheduler)]
-#[scheduler(binary = "scx_rusty", max_spread_pct = 100.0)]
+#[scheduler(binary = "scx_rusty")]
 pub enum ScxRustyFlags {
     /// `--kthreads-local`: per-CPU kthreads dispatch locally.
     #[flag(args = ["--kthreads-local"])]
@@ -139,6 +139,7 @@ pub fn by_binary(name: &str) -> Option<&'static Scheduler> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assert::Assert;
 
     #[test]
     fn every_declared_scheduler_has_a_distinct_binary_and_a_default_profile() {
@@ -177,7 +178,7 @@ mod tests {
             .unwrap();
         assert_eq!(q.spec().args, ["-s", "5000", "-b", "8", "-H"]);
         assert_eq!(q.spec().diagnostic_args, ["-v"]);
-        assert!(SCX_RUSTY.assert_overrides().max_spread_pct.is_some());
+        assert_eq!(SCX_RUSTY.assert_overrides(), Assert::NO_OVERRIDES);
         assert_eq!(SCX_CENTRAL.topology_constraints().min_cpus, Some(2));
     }
 }

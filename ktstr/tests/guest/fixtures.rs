@@ -34,6 +34,55 @@ pub fn stacked_beside_an_idle_cpu(ctx: &Ctx) -> Result<AssertResult> {
     Ok(execute_defs(ctx, vec![def])?)
 }
 
+/// Two spinners pinned to `cpu`, one at nice 0 and one at `nice`: the kernel's weights split the CPU
+/// as a scheduler that favours one of two equal tasks would (nice 3: 1024 to 526, about 66:34 or 2:1;
+/// nice 1: 1024 to 820, about 55:45).
+fn split_pair_on(cpu: usize, nice: i32) -> [Work; 2] {
+    let on = |nice: i32| {
+        Work::new(WorkType::SpinWait)
+            .workers(1)
+            .affinity(AffinityIntent::exact([cpu]))
+            .nice(nice)
+    };
+    [on(0), on(nice)]
+}
+
+/// One saturated CPU split between the two workers of a cgroup, one at nice 0 and one at `nice`.
+pub fn split_one_cpu(ctx: &Ctx, nice: i32) -> Result<AssertResult> {
+    let [a, b] = split_pair_on(1, nice);
+    let def = CgroupDef::named("split")
+        .with_cpuset(CpusetSpec::exact([1]))
+        .push_work(a)
+        .push_work(b);
+    Ok(execute_defs(ctx, vec![def])?)
+}
+
+/// Three spinners on a two-CPU cpuset placed statically, one alone and two sharing: 100:50:50.
+pub fn static_three_on_two_cpus(ctx: &Ctx) -> Result<AssertResult> {
+    let on = |cpu: usize, workers: usize| {
+        Work::new(WorkType::SpinWait)
+            .workers(workers)
+            .affinity(AffinityIntent::exact([cpu]))
+    };
+    let def = CgroupDef::named("static")
+        .with_cpuset(CpusetSpec::exact([1, 2]))
+        .push_work(on(1, 1))
+        .push_work(on(2, 2));
+    Ok(execute_defs(ctx, vec![def])?)
+}
+
+/// A pair of cgroups, each splitting its own saturated CPU 2:1 between its two workers.
+pub fn cgroup_pair_two_to_one(ctx: &Ctx) -> Result<AssertResult> {
+    let def = |name: &'static str, cpu: usize| {
+        let [a, b] = split_pair_on(cpu, 3);
+        CgroupDef::named(name)
+            .with_cpuset(CpusetSpec::exact([cpu]))
+            .push_work(a)
+            .push_work(b)
+    };
+    Ok(execute_defs(ctx, vec![def("pair_a", 1), def("pair_b", 2)])?)
+}
+
 /// Allocates and touches memory until the kernel's OOM killer ends it.
 pub fn exhausts_memory(_ctx: &Ctx) -> Result<AssertResult> {
     let mut hoard: Vec<Vec<u8>> = Vec::new();
@@ -57,13 +106,34 @@ pub fn never_returns(_ctx: &Ctx) -> Result<AssertResult> {
     }
 }
 
-/// Every canned scenario in one guest; timing verdicts are asserted here, on an otherwise idle VM.
+/// Every canned scenario in one guest; timing verdicts are asserted here, on an otherwise idle VM. A run
+/// too short for any scenario to judge its scheduling gap fails: the gap check must be able to bite.
 pub fn whole_catalog(ctx: &Ctx) -> Result<AssertResult> {
     let mut verdict = AssertResult::pass();
+    let mut gap_judged = 0;
     for canned in ktstr::scenario::catalog::catalog() {
         let result =
             (canned.run)(ctx).map_err(|e| e.context(format!("canned scenario {}", canned.name)))?;
+        gap_judged += usize::from(judged_the_gap(&result));
         verdict = verdict.merge(result);
     }
+    if gap_judged == 0 {
+        verdict = verdict.merge(AssertResult::fail_msg(format!(
+            "no canned scenario judged the scheduling gap at {:?} per scenario: \
+             run the catalog longer than the {} ms gap threshold",
+            ctx.duration,
+            ctx.assert.effective_max_gap_ms()
+        )));
+    }
     Ok(verdict)
+}
+
+/// Whether some cgroup of the scenario had its scheduling gap judged.
+fn judged_the_gap(result: &AssertResult) -> bool {
+    result.stats.cgroups.iter().any(|cg| {
+        !result
+            .not_judged
+            .iter()
+            .any(|n| n.check == "scheduling gap" && n.cgroup == cg.name)
+    })
 }

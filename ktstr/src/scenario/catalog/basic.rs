@@ -1,7 +1,10 @@
 //! Basic canned scenarios: steady cgroups with fixed shapes.
 
 use crate::assert::AssertResult;
-use crate::scenario::{execute_defs, AffinityIntent, CgroupDef, CpusetSpec, Ctx, Work};
+use crate::scenario::{
+    execute_defs, execute_steps_with, AffinityIntent, CgroupDef, CpusetSpec, Ctx, HoldSpec, Step,
+    Work,
+};
 use crate::workload::{SchedPolicy, WorkType};
 
 pub fn steady(ctx: &Ctx) -> anyhow::Result<AssertResult> {
@@ -21,12 +24,15 @@ pub fn steady_llc(ctx: &Ctx) -> anyhow::Result<AssertResult> {
             ctx.topo.num_llcs()
         )));
     }
-    Ok(execute_defs(
+    let defs = vec![
+        CgroupDef::named("cg_0").with_cpuset(CpusetSpec::llc(0)),
+        CgroupDef::named("cg_1").with_cpuset(CpusetSpec::llc(1)),
+    ];
+    let checks = super::isolation_unless_set(ctx);
+    Ok(execute_steps_with(
         ctx,
-        vec![
-            CgroupDef::named("cg_0").with_cpuset(CpusetSpec::llc(0)),
-            CgroupDef::named("cg_1").with_cpuset(CpusetSpec::llc(1)),
-        ],
+        vec![Step::with_defs(defs, HoldSpec::FULL)],
+        Some(&checks),
     )?)
 }
 

@@ -1,7 +1,9 @@
 //! Cpuset canned scenarios: cpusets applied, cleared, resized and swapped under running workers.
 
 use crate::assert::AssertResult;
-use crate::scenario::{execute_scenario, Backdrop, CgroupDef, CpusetSpec, Ctx, HoldSpec, Op, Step};
+use crate::scenario::{
+    execute_scenario_with, Backdrop, CgroupDef, CpusetSpec, Ctx, HoldSpec, Op, Step,
+};
 
 fn two_cgroups(a: Option<CpusetSpec>, b: Option<CpusetSpec>) -> Backdrop {
     let def = |name: &'static str, spec: Option<CpusetSpec>| match spec {
@@ -28,7 +30,13 @@ pub fn cpuset_apply(ctx: &Ctx) -> anyhow::Result<AssertResult> {
         idle_step(half),
         split(CpusetSpec::disjoint(0, 2), CpusetSpec::disjoint(1, 2), half),
     ];
-    Ok(execute_scenario(ctx, &two_cgroups(None, None), steps)?)
+    run(ctx, &two_cgroups(None, None), steps)
+}
+
+/// Runs a cpuset scenario with isolation judged phase by phase.
+fn run(ctx: &Ctx, backdrop: &Backdrop, steps: Vec<Step>) -> anyhow::Result<AssertResult> {
+    let checks = super::isolation_unless_set(ctx);
+    Ok(execute_scenario_with(ctx, backdrop, steps, Some(&checks))?)
 }
 
 pub fn cpuset_clear(ctx: &Ctx) -> anyhow::Result<AssertResult> {
@@ -44,7 +52,7 @@ pub fn cpuset_clear(ctx: &Ctx) -> anyhow::Result<AssertResult> {
             half,
         ),
     ];
-    Ok(execute_scenario(ctx, &backdrop, steps)?)
+    run(ctx, &backdrop, steps)
 }
 
 pub fn cpuset_resize(ctx: &Ctx) -> anyhow::Result<AssertResult> {
@@ -66,7 +74,7 @@ pub fn cpuset_resize(ctx: &Ctx) -> anyhow::Result<AssertResult> {
             third,
         ),
     ];
-    Ok(execute_scenario(ctx, &two_cgroups(None, None), steps)?)
+    run(ctx, &two_cgroups(None, None), steps)
 }
 
 pub fn cpuset_swap(ctx: &Ctx) -> anyhow::Result<AssertResult> {
@@ -76,9 +84,5 @@ pub fn cpuset_swap(ctx: &Ctx) -> anyhow::Result<AssertResult> {
         Some(CpusetSpec::disjoint(1, 2)),
     );
     let swap = || Step::new(vec![Op::swap_cpusets("cg_0", "cg_1")], third);
-    Ok(execute_scenario(
-        ctx,
-        &backdrop,
-        vec![idle_step(third), swap(), swap()],
-    )?)
+    run(ctx, &backdrop, vec![idle_step(third), swap(), swap()])
 }

@@ -63,6 +63,15 @@ fn spread_unless_set(ctx: &Ctx, pct: f64) -> Assert {
     }
 }
 
+/// `ctx.assert` with cpuset isolation judged, unless the scheduler or test already decided: the
+/// scenarios that give cgroups cpusets exist to see them kept.
+fn isolation_unless_set(ctx: &Ctx) -> Assert {
+    match ctx.assert.isolation {
+        Some(_) => ctx.assert,
+        None => ctx.assert.merge(&Assert::NO_OVERRIDES.check_isolation()),
+    }
+}
+
 /// Every canned scenario, in catalog order.
 pub fn catalog() -> &'static [CannedScenario] {
     CATALOG
@@ -142,6 +151,20 @@ mod tests {
             .assert(Assert::default_checks().max_spread_pct(10.0))
             .build();
         assert_eq!(spread_unless_set(&set, 40.0).max_spread_pct, Some(10.0));
+    }
+
+    #[test]
+    fn cpuset_scenarios_judge_isolation_unless_a_layer_turned_it_off() {
+        let (cgroups, topo) = (
+            crate::cgroup::MemCgroups::new(),
+            crate::topology::TestTopology::from_topology(&crate::topology::Topology::DEFAULT),
+        );
+        let unset = Ctx::builder(&cgroups, &topo).build();
+        assert_eq!(isolation_unless_set(&unset).isolation, Some(true));
+        let off = Ctx::builder(&cgroups, &topo)
+            .assert(Assert::default_checks().no_isolation_check())
+            .build();
+        assert_eq!(isolation_unless_set(&off).isolation, Some(false));
     }
 
     #[test]

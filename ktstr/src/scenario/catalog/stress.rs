@@ -42,7 +42,13 @@ pub fn cpuset_flip_race(ctx: &Ctx) -> anyhow::Result<AssertResult> {
             interval: Duration::from_millis(50),
         },
     );
-    Ok(execute_scenario(ctx, &backdrop, vec![flip])?)
+    let checks = super::isolation_unless_set(ctx);
+    Ok(execute_scenario_with(
+        ctx,
+        &backdrop,
+        vec![flip],
+        Some(&checks),
+    )?)
 }
 
 pub fn workload_variety(ctx: &Ctx) -> anyhow::Result<AssertResult> {
