@@ -8,14 +8,26 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-../../target}"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 filter='test(/^gauntlet\/qmap_gauntlet\/(single-cpu|tiny-2llc)\//)'
+# The filter must select exactly 6 variants. qmap_gauntlet fans out over each preset × each profile of
+# QmapFlags with short-slice excluded (docs/gauntlet.md). QmapFlags declares short-slice, batch and
+# boost-nice (which requires batch); without short-slice its profiles are default, batch and
+# batch+boost-nice. The test sets no topology bounds, so the filter's 2 presets both stay: 2 × 3 = 6.
+# Each of two or more KTSTR_GAUNTLET_KERNELS flavors would multiply that, so the listing runs without it.
+expected=6
+unset KTSTR_GAUNTLET_KERNELS
 
 # The listing: every variant, the ignored ones (variants run only on request) included.
 cargo nextest list --run-ignored all -E "$filter" --message-format json |
     jq -r '."rust-suites"[] | .testcases | to_entries[] | select(.value."filter-match".status == "matches") | .key' |
     sort >"$scratch/listed"
-[ -s "$scratch/listed" ] || { echo "check-nextest: the filter selected no variant" >&2; exit 1; }
-echo "check-nextest: $(wc -l <"$scratch/listed") variants listed:"
+listed=$(wc -l <"$scratch/listed")
+echo "check-nextest: $listed variants listed:"
 cat "$scratch/listed"
+if [ "$listed" -ne "$expected" ]; then
+    echo "check-nextest: the filter selected $listed variants, expected $expected (2 presets ×" \
+        "3 profiles; the comment above expected= in scripts/check-nextest.sh derives it)" >&2
+    exit 1
+fi
 
 # Every listed name is a gauntlet variant of one of the two presets.
 if grep -vE '^gauntlet/qmap_gauntlet/(single-cpu|tiny-2llc)/' "$scratch/listed"; then

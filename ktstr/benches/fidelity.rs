@@ -1,14 +1,20 @@
 //! Verdict fidelity: every true-positive fixture N times and clean catalog runs N times, then a confusion
-//! matrix of expected × observed outcome class. `cargo bench --bench fidelity -- N` (default 10). The goal
-//! on a 2-core TCG host: each fixture in its own class N/N, and no clean run failed. Results: docs/fidelity.md.
+//! matrix of expected × observed outcome class, scored like the VM suite: a fixture counts only in its class
+//! with the reason or detail it pins, else under "right class, wrong reason". `cargo bench --bench fidelity
+//! -- N` (default 10). The goal on a 2-core TCG host: each fixture in its own class for its own reason N/N,
+//! and no clean run failed. Results: docs/fidelity.md.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ktstr::harness::{run_vm_test, write_record, OutcomeKind, VmTest};
+use ktstr::harness::{run_vm_test, write_record, HarnessError, OutcomeKind, TrialOutcome, VmTest};
 use ktstr::prelude::*;
 
 mod common;
+#[path = "common/score.rs"]
+mod score;
+
+use score::Landed;
 
 #[path = "../tests/guest/fixtures.rs"]
 mod fixtures;
@@ -39,43 +45,64 @@ fn topo(text: &str) -> Topology {
     text.parse().expect("a topology")
 }
 
-/// Each fixture with the class it must land in, and the clean runs that must pass.
-fn tests() -> Vec<VmTest> {
-    let died = OutcomeKind::SchedulerDied;
-    let mut tests = vec![
-        VmTest::new("stall_qmap_t", two_cgroups)
+/// scx_qmap's fault injection, each pinned to the exit reason the kernel gives when it ejects qmap.
+fn scheduler_deaths() -> Vec<VmTest> {
+    let died = |name: &str, args: &[&str], reason: &str| {
+        VmTest::new(name, two_cgroups)
+            .scheduler(qmap(args))
+            .expect(OutcomeKind::SchedulerDied)
+            .expect_reason(reason)
+    };
+    vec![
+        died("stall_qmap_t", &["-t", "10"], "runnable task stall")
             .topology(topo("2n4l1c1t"))
-            .scheduler(qmap(&["-t", "10"]))
-            .duration(Duration::from_secs(15))
-            .expect(died),
-        VmTest::new("scx_bpf_error_qmap_e", two_cgroups)
-            .scheduler(qmap(&["-e", "100"]))
-            .expect(died),
-        VmTest::new("dispatch_stall_qmap_l", two_cgroups)
-            .scheduler(qmap(&["-l", "100"]))
-            .duration(Duration::from_secs(15))
-            .expect(died),
-        VmTest::new("rt_hog_eevdf", fifo_hog_starves_a_normal_worker)
+            .duration(Duration::from_secs(15)),
+        died("scx_bpf_error_qmap_e", &["-e", "100"], "scx_bpf_error"),
+        died(
+            "dispatch_stall_qmap_l",
+            &["-l", "100"],
+            "runnable task stall",
+        )
+        .duration(Duration::from_secs(15)),
+    ]
+}
+
+/// The worker, test and guest faults, pinned as `ktstr/tests/vm.rs` pins the same fixtures.
+fn other_faults() -> Vec<VmTest> {
+    let rt_hog = |name: &str| {
+        VmTest::new(name, fifo_hog_starves_a_normal_worker)
             .push_sysctl("kernel/sched_rt_runtime_us", "-1")
             .duration(Duration::from_secs(5))
-            .expect(OutcomeKind::ChecksFailed),
-        VmTest::new("rt_hog_scx_simple", fifo_hog_starves_a_normal_worker)
-            .scheduler(simple())
-            .push_sysctl("kernel/sched_rt_runtime_us", "-1")
-            .duration(Duration::from_secs(5))
-            .expect(OutcomeKind::ChecksFailed),
+            .expect(OutcomeKind::ChecksFailed)
+            .expect_detail(DetailKind::Stuck)
+    };
+    vec![
+        rt_hog("rt_hog_eevdf"),
+        rt_hog("rt_hog_scx_simple").scheduler(simple()),
         VmTest::new("stacked_beside_idle_cpu", stacked_beside_an_idle_cpu)
             .topology(topo("1n2l2c1t"))
-            .expect(OutcomeKind::ChecksFailed),
-        VmTest::new("test_panic", panics).expect(OutcomeKind::TestPanicked),
-        VmTest::new("guest_kernel_panic", crashes_the_kernel).expect(OutcomeKind::GuestKernelPanic),
+            .expect(OutcomeKind::ChecksFailed)
+            .expect_detail(DetailKind::Unfair),
+        VmTest::new("test_panic", panics)
+            .expect(OutcomeKind::TestPanicked)
+            .expect_reason("deliberate panic in the test function"),
+        VmTest::new("guest_kernel_panic", crashes_the_kernel)
+            .expect(OutcomeKind::GuestKernelPanic)
+            .expect_reason("sysrq triggered crash"),
         VmTest::new("hang", never_returns)
             .timeout(Duration::from_secs(5))
-            .expect(OutcomeKind::TimedOut),
+            .expect(OutcomeKind::TimedOut)
+            .expect_reason("no report before the deadline"),
         VmTest::new("oom_in_test", exhausts_memory)
             .memory_mb(512)
-            .expect(OutcomeKind::TestKilled),
-    ];
+            .expect(OutcomeKind::TestKilled)
+            .expect_reason("killed by the OOM killer"),
+    ]
+}
+
+/// The whole catalog under EEVDF and scx_simple on two shapes: each must pass.
+fn clean_runs() -> Vec<VmTest> {
+    let mut tests = Vec::new();
     for (sched, scheduler) in [("eevdf", Scheduler::EEVDF), ("scx_simple", simple())] {
         for shape in ["1n2l2c1t", "2n4l1c1t"] {
             tests.push(
@@ -90,38 +117,32 @@ fn tests() -> Vec<VmTest> {
     tests
 }
 
+fn tests() -> Vec<VmTest> {
+    [scheduler_deaths(), other_faults(), clean_runs()].concat()
+}
+
+/// Counts per (fixture row, column where its run landed).
+type Matrix = BTreeMap<(String, Landed), usize>;
+
 fn main() -> anyhow::Result<()> {
     let tests = tests();
     if !common::host_should_run(&tests) {
         return Ok(());
     }
     let runs = common::runs(10);
-    let mut matrix: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut matrix = Matrix::new();
     let mut misses = Vec::new();
     for round in 1..=runs {
         for test in &tests {
-            let observed = match run_vm_test(test) {
-                Ok(outcome) => {
-                    let record = write_record(&outcome, 0)
-                        .map_or_else(|e| format!("not written: {e}"), |p| p.display().to_string());
-                    if outcome.kind != test.expected() {
-                        misses.push(format!(
-                            "round {round} {}: {:?}: {} (record {record})",
-                            test.name(),
-                            outcome.kind,
-                            outcome.reason
-                        ));
-                    }
-                    format!("{:?}", outcome.kind)
-                }
-                Err(e) => {
-                    misses.push(format!("round {round} {}: could not run: {e}", test.name()));
-                    "could not run".to_string()
-                }
-            };
-            eprintln!("round {round}/{runs} {}: {observed}", test.name());
+            let run = run_vm_test(test);
+            let landed = Landed::of(test, &run);
+            let record = record(&run);
+            if let Some(miss) = score::miss(test, &run) {
+                misses.push(format!("round {round} {}: {miss}{record}", test.name()));
+            }
+            eprintln!("round {round}/{runs} {}: {landed}", test.name());
             let row = format!("{} ({:?})", test.name(), test.expected());
-            *matrix.entry((row, observed)).or_default() += 1;
+            *matrix.entry((row, landed)).or_default() += 1;
         }
     }
     print_matrix(&matrix, runs);
@@ -131,30 +152,35 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One row per fixture (with its expected class), one column per observed class.
-fn print_matrix(matrix: &BTreeMap<(String, String), usize>, runs: usize) {
-    let mut columns: Vec<&String> = matrix.keys().map(|(_, c)| c).collect();
+/// Writes the run's record; the text to append to a miss.
+fn record(run: &Result<TrialOutcome, HarnessError>) -> String {
+    match run.as_ref().map(|outcome| write_record(outcome, 0)) {
+        Ok(Ok(path)) => format!(" (record {})", path.display()),
+        Ok(Err(e)) => format!(" (record not written: {e})"),
+        Err(_) => String::new(),
+    }
+}
+
+/// One row per fixture (with its expected class), one column per observed class, and always a column
+/// for the expected class reached without the pinned reason or detail: those runs are misses.
+fn print_matrix(matrix: &Matrix, runs: usize) {
+    let mut columns: Vec<Landed> = matrix.keys().map(|(_, c)| *c).collect();
+    columns.push(Landed::RightClassWrongReason);
     columns.sort();
     columns.dedup();
     let mut rows: Vec<&String> = matrix.keys().map(|(r, _)| r).collect();
     rows.dedup();
-    println!("confusion matrix, {runs} run(s) each: fixture (expected class) × observed class\n");
-    let header: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+    println!("confusion matrix, {runs} run(s) each: fixture (expected class) × observed class;");
+    println!("a count under the expected class is a run with the pinned reason and detail\n");
+    let header: Vec<String> = columns.iter().map(Landed::to_string).collect();
     println!("| fixture (expected) | {} |", header.join(" | "));
     println!("|---|{}", "---|".repeat(columns.len()));
     for row in rows {
         let cells: Vec<String> = columns
             .iter()
-            .map(|c| {
-                let n = matrix
-                    .get(&(row.clone(), (*c).clone()))
-                    .copied()
-                    .unwrap_or(0);
-                if n == 0 {
-                    String::new()
-                } else {
-                    n.to_string()
-                }
+            .map(|c| match matrix.get(&(row.clone(), *c)) {
+                Some(n) => n.to_string(),
+                None => String::new(),
             })
             .collect();
         println!("| {row} | {} |", cells.join(" | "));
