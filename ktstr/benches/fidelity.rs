@@ -20,8 +20,9 @@ use score::Landed;
 mod fixtures;
 
 use fixtures::{
-    crashes_the_kernel, exhausts_memory, fifo_hog_starves_a_normal_worker, never_returns, panics,
-    stacked_beside_an_idle_cpu, whole_catalog,
+    cgroup_pair_two_to_one, crashes_the_kernel, exhausts_memory, fifo_hog_starves_a_normal_worker,
+    never_returns, panics, split_one_cpu, stacked_beside_an_idle_cpu, static_three_on_two_cpus,
+    whole_catalog,
 };
 
 fn two_cgroups(ctx: &Ctx) -> Result<AssertResult> {
@@ -100,25 +101,61 @@ fn other_faults() -> Vec<VmTest> {
     ]
 }
 
-/// The whole catalog under EEVDF and scx_simple on two shapes: each must pass.
+/// Saturated CPUs split unevenly between equal spinners (as `ktstr/tests/vm.rs` runs them), and the
+/// 55:45 split the spread check lets through.
+fn saturated_splits() -> Vec<VmTest> {
+    let unfair = |name: &str, f: fn(&Ctx) -> Result<AssertResult>| {
+        VmTest::new(name, f)
+            .topology(topo("1n2l2c1t"))
+            .duration(Duration::from_secs(5))
+            .expect(OutcomeKind::ChecksFailed)
+            .expect_detail(DetailKind::Unfair)
+    };
+    vec![
+        unfair("saturated_two_to_one", |ctx| split_one_cpu(ctx, 3)),
+        unfair("saturated_static_100_50_50", static_three_on_two_cpus)
+            .duration(Duration::from_secs(3)),
+        unfair("saturated_cgroup_pair_two_to_one", cgroup_pair_two_to_one),
+        VmTest::new("saturated_55_to_45_passes", |ctx| split_one_cpu(ctx, 1))
+            .topology(topo("1n2l2c1t"))
+            .duration(Duration::from_secs(5)),
+    ]
+}
+
+/// The whole catalog at the VM suite's 3 s per scenario under EEVDF and scx_simple on two shapes, and
+/// under scx_bpfland on the multi-node one: each must pass.
 fn clean_runs() -> Vec<VmTest> {
+    let catalog = |name: String, scheduler: Scheduler, shape: &str| {
+        VmTest::new(name, whole_catalog)
+            .topology(topo(shape))
+            .scheduler(scheduler)
+            .duration(Duration::from_secs(3))
+            .timeout(Duration::from_secs(360))
+    };
     let mut tests = Vec::new();
     for (sched, scheduler) in [("eevdf", Scheduler::EEVDF), ("scx_simple", simple())] {
         for shape in ["1n2l2c1t", "2n4l1c1t"] {
-            tests.push(
-                VmTest::new(format!("clean_catalog_{sched}_{shape}"), whole_catalog)
-                    .topology(topo(shape))
-                    .scheduler(scheduler.clone())
-                    .duration(Duration::from_secs(1))
-                    .timeout(Duration::from_secs(240)),
-            );
+            let name = format!("clean_catalog_{sched}_{shape}");
+            tests.push(catalog(name, scheduler.clone(), shape));
         }
     }
+    let bpfland = ktstr::schedulers::SCX_BPFLAND;
+    tests.push(catalog(
+        "clean_catalog_scx_bpfland_2n4l1c1t".into(),
+        bpfland,
+        "2n4l1c1t",
+    ));
     tests
 }
 
 fn tests() -> Vec<VmTest> {
-    [scheduler_deaths(), other_faults(), clean_runs()].concat()
+    [
+        scheduler_deaths(),
+        other_faults(),
+        saturated_splits(),
+        clean_runs(),
+    ]
+    .concat()
 }
 
 /// Counts per (fixture row, column where its run landed).
