@@ -293,6 +293,58 @@ fn variants_on_one_side_only_are_listed() {
 }
 
 #[test]
+fn metrics_one_run_did_not_measure_are_listed_not_dropped() {
+    let base: Vec<TrialRecord> = (0..5)
+        .map(|_| {
+            record(
+                "t/v",
+                OutcomeKind::Passed,
+                "Tcg",
+                &[("cg_0/max_gap_ms", 20.0), ("cg_0/migrations", 4.0)],
+            )
+        })
+        .collect();
+    let new: Vec<TrialRecord> = (0..5)
+        .map(|_| {
+            record(
+                "t/v",
+                OutcomeKind::Passed,
+                "Tcg",
+                &[("cg_0/max_gap_ms", 20.0), ("cg_1/max_gap_ms", 31.0)],
+            )
+        })
+        .collect();
+    let c = compare(&run("a", base), &run("b", new), &CompareOptions::default());
+    let names = |list: &[OneSidedMetric]| -> Vec<(String, f64, usize)> {
+        list.iter()
+            .map(|m| (m.metric.clone(), m.median, m.values.len()))
+            .collect()
+    };
+    assert_eq!(
+        names(&c.metrics_only_in_base),
+        [("cg_0/migrations".into(), 4.0, 5)]
+    );
+    assert_eq!(
+        names(&c.metrics_only_in_new),
+        [("cg_1/max_gap_ms".into(), 31.0, 5)]
+    );
+    assert_eq!(c.rows.len(), 1);
+    let text = render_table(&c, false);
+    for line in ["cg_0/migrations", "gone", "cg_1/max_gap_ms", "new only"] {
+        assert!(text.contains(line), "{line} missing from\n{text}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&render_json(&c)).unwrap();
+    assert_eq!(json["metrics_only_in_base"][0]["metric"], "cg_0/migrations");
+    assert_eq!(json["metrics_only_in_new"][0]["metric"], "cg_1/max_gap_ms");
+    let html = html_report(&c);
+    assert!(
+        html.contains("<td>cg_0/migrations<td>4.00 n=5<td>gone")
+            && html.contains("<td>cg_1/max_gap_ms<td>31.0 n=5<td>new only"),
+        "{html}"
+    );
+}
+
+#[test]
 fn quantiles_interpolate() {
     assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
     assert_eq!(median(&[1.0, 2.0, 3.0, 4.0]), 2.5);

@@ -37,6 +37,7 @@ pub fn html_report(c: &Comparison) -> String {
     body += &outcome_changes(c);
     body += &changed_metrics(c);
     body += &every_metric(c);
+    body += &one_sided_metrics(c);
     format!(
         "<!DOCTYPE html><html><head><meta charset=utf-8><title>ktstr stats compare {} → {}</title><style>\
          body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;font-size:12px}}\
@@ -132,6 +133,32 @@ fn every_metric(c: &Comparison) -> String {
         let _ = write!(out, "<p class=warn>{}</p>", escape(&undetectable_note(c)));
     }
     out
+}
+
+fn one_sided_metrics(c: &Comparison) -> String {
+    if c.metrics_only_in_base.is_empty() && c.metrics_only_in_new.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "<h2>Metrics measured by one run only</h2><table><tr><th>variant<th>metric<th>median<th></tr>",
+    );
+    let sides = [
+        (&c.metrics_only_in_base, "gone"),
+        (&c.metrics_only_in_new, "new only"),
+    ];
+    for (list, label) in sides {
+        for m in list {
+            let _ = write!(
+                out,
+                "<tr><td>{}<td>{}<td>{} n={}<td>{label}</tr>",
+                escape(&m.trial),
+                escape(&m.metric),
+                num(m.median),
+                m.values.len()
+            );
+        }
+    }
+    out + "</table>"
 }
 
 /// Both sides' repeats as dots over two columns, with each median as a bar.

@@ -2,9 +2,9 @@
 //! judged by two gates so that noise is never called a regression — a Mann–Whitney U test over the
 //! repeats, with the Benjamini–Hochberg correction across every row of the comparison, and a minimum
 //! effect (a relative change and an absolute floor per metric). A row that even a complete separation of
-//! its repeats could not pass is undetectable, not noise. Runs whose
-//! stamps make them incomparable (different accelerators) are refused unless forced; lesser differences
-//! (host, kernel, ktstr version) are said as warnings.
+//! its repeats could not pass is undetectable, not noise. Metrics only one run measured are listed. Runs
+//! whose stamps make them incomparable (different accelerators) are refused unless forced; lesser
+//! differences (host, kernel, ktstr version) are said as warnings.
 
 mod fdr;
 mod html;
@@ -84,6 +84,17 @@ pub struct MetricRow {
     pub verdict: RowVerdict,
 }
 
+/// A metric of a variant both runs have that only one run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct OneSidedMetric {
+    pub trial: String,
+    /// `cgroup/metric`.
+    pub metric: String,
+    /// The repeats of the side that has it.
+    pub values: Vec<f64>,
+    pub median: f64,
+}
+
 /// A variant whose outcomes differ between the runs.
 #[derive(Debug, Clone, Serialize)]
 pub struct OutcomeChange {
@@ -110,8 +121,12 @@ pub struct Comparison {
     /// The repeats per side from which a complete separation of any one row passes q ≤ alpha even when it
     /// is the only one: smallest_p(n, n) · rows ≤ alpha. `None` past 100.
     pub repeats_to_detect: Option<usize>,
+    /// Variants only one run has.
     pub only_in_base: Vec<String>,
     pub only_in_new: Vec<String>,
+    /// Metrics the base measured and the new run did not (gone), and the reverse (new only).
+    pub metrics_only_in_base: Vec<OneSidedMetric>,
+    pub metrics_only_in_new: Vec<OneSidedMetric>,
 }
 
 impl Comparison {
@@ -143,6 +158,8 @@ pub fn compare(base: &Run, new: &Run, options: &CompareOptions) -> Comparison {
         repeats_to_detect: None,
         only_in_base: Vec::new(),
         only_in_new: Vec::new(),
+        metrics_only_in_base: Vec::new(),
+        metrics_only_in_new: Vec::new(),
     };
     let (refusal, warnings) = comparability(base, new);
     comparison.warnings = warnings;
@@ -284,18 +301,29 @@ fn outcome_change(
     })
 }
 
-/// The metric rows of one variant.
+/// The metric rows of one variant, and the metrics only one side measured.
 fn add_metrics(c: &mut Comparison, trial: &str, base: &[&TrialRecord], new: &[&TrialRecord]) {
-    let names: BTreeSet<&String> = base.iter().flat_map(|r| r.metrics.keys()).collect();
+    let names: BTreeSet<&String> = base
+        .iter()
+        .chain(new)
+        .flat_map(|r| r.metrics.keys())
+        .collect();
     for name in names {
         let values = |rs: &[&TrialRecord]| -> Vec<f64> {
             rs.iter()
                 .filter_map(|r| r.metrics.get(name).copied())
                 .collect()
         };
-        let (b, n) = (values(base), values(new));
-        if !b.is_empty() && !n.is_empty() {
-            c.rows.push(metric_row(trial, name, b, n));
+        let one_sided = |values: Vec<f64>| OneSidedMetric {
+            trial: trial.to_string(),
+            metric: name.clone(),
+            median: median(&values),
+            values,
+        };
+        match (values(base), values(new)) {
+            (b, n) if n.is_empty() => c.metrics_only_in_base.push(one_sided(b)),
+            (b, n) if b.is_empty() => c.metrics_only_in_new.push(one_sided(n)),
+            (b, n) => c.rows.push(metric_row(trial, name, b, n)),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::{Comparison, RowVerdict};
 
 /// The comparison as text: refusal or warnings, outcome changes first, then the rows past both gates, then
-/// counts of the rest. `all` lists the other rows too.
+/// counts of the rest, then the metrics only one side measured. `all` lists the other rows too.
 pub fn render_table(c: &Comparison, all: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "ktstr stats compare: base {} → new {}", c.base, c.new);
@@ -28,8 +28,11 @@ pub fn render_table(c: &Comparison, all: bool) -> String {
     }
     for (side, list) in [("base", &c.only_in_base), ("new", &c.only_in_new)] {
         if !list.is_empty() {
-            let _ = writeln!(out, "only in {side}: {}", list.join(", "));
+            let _ = writeln!(out, "variants only in {side}: {}", list.join(", "));
         }
+    }
+    if let Some(table) = one_sided_table(c) {
+        let _ = writeln!(out, "metrics measured by one run only:\n{table}");
     }
     let _ = writeln!(
         out,
@@ -134,6 +137,28 @@ pub(super) fn undetectable_note(c: &Comparison) -> String {
         ),
         None => format!("{why}; even 100 repeats per side would not: raise --alpha or compare fewer variants"),
     }
+}
+
+fn one_sided_table(c: &Comparison) -> Option<comfy_table::Table> {
+    if c.metrics_only_in_base.is_empty() && c.metrics_only_in_new.is_empty() {
+        return None;
+    }
+    let mut table = table(["variant", "metric", "median", ""]);
+    let sides = [
+        (&c.metrics_only_in_base, "gone"),
+        (&c.metrics_only_in_new, "new only"),
+    ];
+    for (list, label) in sides {
+        for m in list {
+            table.add_row([
+                m.trial.clone(),
+                m.metric.clone(),
+                format!("{} n={}", num(m.median), m.values.len()),
+                label.to_string(),
+            ]);
+        }
+    }
+    Some(table)
 }
 
 /// The comparison as one JSON document.
