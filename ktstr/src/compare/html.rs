@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use plotters::prelude::*;
 
-use super::render::{num, percent, verdict};
+use super::render::{num, percent, undetectable_note, verdict};
 use super::{Comparison, MetricRow, RowVerdict};
 
 /// The report as one HTML document.
@@ -34,24 +34,46 @@ pub fn html_report(c: &Comparison) -> String {
             "no regression"
         }
     );
-    if !c.outcome_changes.is_empty() {
-        body += "<h2>Outcome changes</h2><table><tr><th>variant<th>base<th>new<th></tr>";
-        for change in &c.outcome_changes {
-            let _ = write!(
-                body,
-                "<tr><td>{}<td>{}<td>{}<td>{}</tr>",
-                escape(&change.trial),
-                escape(&change.base),
-                escape(&change.new),
-                if change.regression {
-                    "REGRESSION"
-                } else {
-                    "changed"
-                }
-            );
-        }
-        body += "</table>";
+    body += &outcome_changes(c);
+    body += &changed_metrics(c);
+    body += &every_metric(c);
+    body += &one_sided_metrics(c);
+    format!(
+        "<!DOCTYPE html><html><head><meta charset=utf-8><title>ktstr stats compare {} → {}</title><style>\
+         body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;font-size:12px}}\
+         td,th{{border:1px solid #ccc;padding:2px 6px;text-align:left}}figure{{display:inline-block;margin:8px;\
+         border:1px solid #ddd;padding:6px}}figcaption{{font-size:12px;max-width:420px}}.bad{{color:#b00;font-weight:bold}}\
+         .good{{color:#070;font-weight:bold}}.warn{{color:#a60}}</style></head><body>{body}</body></html>",
+        escape(&c.base),
+        escape(&c.new)
+    )
+}
+
+fn outcome_changes(c: &Comparison) -> String {
+    if c.outcome_changes.is_empty() {
+        return String::new();
     }
+    let mut out =
+        String::from("<h2>Outcome changes</h2><table><tr><th>variant<th>base<th>new<th></tr>");
+    for change in &c.outcome_changes {
+        let _ = write!(
+            out,
+            "<tr><td>{}<td>{}<td>{}<td>{}</tr>",
+            escape(&change.trial),
+            escape(&change.base),
+            escape(&change.new),
+            if change.regression {
+                "REGRESSION"
+            } else {
+                "changed"
+            }
+        );
+    }
+    out + "</table>"
+}
+
+/// A strip plot for every row past both gates.
+fn changed_metrics(c: &Comparison) -> String {
     let changed: Vec<&MetricRow> = c
         .rows
         .iter()
@@ -62,8 +84,7 @@ pub fn html_report(c: &Comparison) -> String {
             )
         })
         .collect();
-    let _ = write!(
-        body,
+    let mut out = format!(
         "<h2>Changed metrics ({})</h2><p>Each dot is one repeat; the bar is the median. A row is changed when \
          the Mann–Whitney test over the repeats passes q ≤ {} after the Benjamini–Hochberg correction and \
          the median moved by at least {:.0}% and the metric's floor.</p>",
@@ -73,7 +94,7 @@ pub fn html_report(c: &Comparison) -> String {
     );
     for row in &changed {
         let _ = write!(
-            body,
+            out,
             "<figure><figcaption><b>{}</b> — {} — {} → {} ({}, q = {}) <b>{}</b></figcaption>{}</figure>",
             escape(&row.trial),
             escape(&row.metric),
@@ -85,10 +106,17 @@ pub fn html_report(c: &Comparison) -> String {
             strip_plot(row)
         );
     }
-    body += "<h2>Every metric</h2><table><tr><th>variant<th>metric<th>base median<th>new median<th>change<th>p<th>q<th>verdict</tr>";
+    out
+}
+
+fn every_metric(c: &Comparison) -> String {
+    let mut out = String::from(
+        "<h2>Every metric</h2><table><tr><th>variant<th>metric<th>base median<th>new median<th>change<th>p\
+         <th>q<th>verdict</tr>",
+    );
     for r in &c.rows {
         let _ = write!(
-            body,
+            out,
             "<tr><td>{}<td>{}<td>{}<td>{}<td>{}<td>{}<td>{}<td>{}</tr>",
             escape(&r.trial),
             escape(&r.metric),
@@ -100,16 +128,37 @@ pub fn html_report(c: &Comparison) -> String {
             verdict(r.verdict)
         );
     }
-    body += "</table>";
-    format!(
-        "<!DOCTYPE html><html><head><meta charset=utf-8><title>ktstr stats compare {} → {}</title><style>\
-         body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;font-size:12px}}\
-         td,th{{border:1px solid #ccc;padding:2px 6px;text-align:left}}figure{{display:inline-block;margin:8px;\
-         border:1px solid #ddd;padding:6px}}figcaption{{font-size:12px;max-width:420px}}.bad{{color:#b00;font-weight:bold}}\
-         .good{{color:#070;font-weight:bold}}.warn{{color:#a60}}</style></head><body>{body}</body></html>",
-        escape(&c.base),
-        escape(&c.new)
-    )
+    out += "</table>";
+    if c.count(RowVerdict::Undetectable) > 0 {
+        let _ = write!(out, "<p class=warn>{}</p>", escape(&undetectable_note(c)));
+    }
+    out
+}
+
+fn one_sided_metrics(c: &Comparison) -> String {
+    if c.metrics_only_in_base.is_empty() && c.metrics_only_in_new.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "<h2>Metrics measured by one run only</h2><table><tr><th>variant<th>metric<th>median<th></tr>",
+    );
+    let sides = [
+        (&c.metrics_only_in_base, "gone"),
+        (&c.metrics_only_in_new, "new only"),
+    ];
+    for (list, label) in sides {
+        for m in list {
+            let _ = write!(
+                out,
+                "<tr><td>{}<td>{}<td>{} n={}<td>{label}</tr>",
+                escape(&m.trial),
+                escape(&m.metric),
+                num(m.median),
+                m.values.len()
+            );
+        }
+    }
+    out + "</table>"
 }
 
 /// Both sides' repeats as dots over two columns, with each median as a bar.

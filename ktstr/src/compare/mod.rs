@@ -1,10 +1,12 @@
 //! A/B comparison of two runs: outcome changes first, then every metric of every variant both runs have,
 //! judged by two gates so that noise is never called a regression — a Mann–Whitney U test over the
 //! repeats, with the Benjamini–Hochberg correction across every row of the comparison, and a minimum
-//! effect (a relative change and an absolute floor per metric). Runs whose stamps make them incomparable
-//! (different accelerators) are refused unless forced; lesser differences (host, kernel, ktstr version)
-//! are said as warnings.
+//! effect (a relative change and an absolute floor per metric). A row that even a complete separation of
+//! its repeats could not pass is undetectable, not noise. Metrics only one run measured are listed. Runs
+//! whose stamps make them incomparable (different accelerators) are refused unless forced; lesser
+//! differences (host, kernel, ktstr version) are said as warnings.
 
+mod fdr;
 mod html;
 mod mann_whitney;
 mod render;
@@ -49,10 +51,10 @@ pub enum RowVerdict {
     Improvement,
     /// Different past both gates, for a metric with no worse direction.
     Changed,
-    /// Within noise: not significant, or smaller than the minimum effect.
+    /// Within noise: could have passed q ≤ alpha but did not, or smaller than the minimum effect.
     Noise,
-    /// Too few repeats on a side for any difference to be significant at this alpha.
-    NotEnoughRepeats,
+    /// Cannot tell: even a complete separation of the repeats would not pass q ≤ alpha in this comparison.
+    Undetectable,
 }
 
 /// One metric of one variant, both sides.
@@ -70,10 +72,27 @@ pub struct MetricRow {
     pub new_iqr: f64,
     /// (new − base) / |base|; infinite when the base median is 0 and the new one is not.
     pub relative_change: f64,
-    /// Mann–Whitney two-sided p, and the Benjamini–Hochberg q across the comparison.
+    /// Mann–Whitney two-sided p, and the Benjamini–Hochberg q across the comparison; `None` when the row
+    /// was left out of the correction because `min_p` > alpha.
     pub p: Option<f64>,
     pub q: Option<f64>,
+    /// The smallest p these sample sizes reach: that of a complete separation.
+    pub min_p: Option<f64>,
+    /// The q this row would get with p = `min_p` and every other row unchanged; above alpha the row is
+    /// undetectable at this repeat count.
+    pub best_q: Option<f64>,
     pub verdict: RowVerdict,
+}
+
+/// A metric of a variant both runs have that only one run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct OneSidedMetric {
+    pub trial: String,
+    /// `cgroup/metric`.
+    pub metric: String,
+    /// The repeats of the side that has it.
+    pub values: Vec<f64>,
+    pub median: f64,
 }
 
 /// A variant whose outcomes differ between the runs.
@@ -99,8 +118,15 @@ pub struct Comparison {
     pub warnings: Vec<String>,
     pub outcome_changes: Vec<OutcomeChange>,
     pub rows: Vec<MetricRow>,
+    /// The repeats per side from which a complete separation of any one row passes q ≤ alpha even when it
+    /// is the only one: smallest_p(n, n) · rows ≤ alpha. `None` past 100.
+    pub repeats_to_detect: Option<usize>,
+    /// Variants only one run has.
     pub only_in_base: Vec<String>,
     pub only_in_new: Vec<String>,
+    /// Metrics the base measured and the new run did not (gone), and the reverse (new only).
+    pub metrics_only_in_base: Vec<OneSidedMetric>,
+    pub metrics_only_in_new: Vec<OneSidedMetric>,
 }
 
 impl Comparison {
@@ -129,8 +155,11 @@ pub fn compare(base: &Run, new: &Run, options: &CompareOptions) -> Comparison {
         warnings: Vec::new(),
         outcome_changes: Vec::new(),
         rows: Vec::new(),
+        repeats_to_detect: None,
         only_in_base: Vec::new(),
         only_in_new: Vec::new(),
+        metrics_only_in_base: Vec::new(),
+        metrics_only_in_new: Vec::new(),
     };
     let (refusal, warnings) = comparability(base, new);
     comparison.warnings = warnings;
@@ -156,11 +185,10 @@ pub fn compare(base: &Run, new: &Run, options: &CompareOptions) -> Comparison {
         if let Some(change) = outcome_change(trial, base_records, new_records) {
             comparison.outcome_changes.push(change);
         }
-        comparison
-            .rows
-            .extend(metric_rows(trial, base_records, new_records));
+        add_metrics(&mut comparison, trial, base_records, new_records);
     }
     judge_rows(&mut comparison.rows, options);
+    comparison.repeats_to_detect = fdr::repeats_to_detect(comparison.rows.len(), options.alpha);
     comparison
 }
 
@@ -273,82 +301,100 @@ fn outcome_change(
     })
 }
 
-fn metric_rows(trial: &str, base: &[&TrialRecord], new: &[&TrialRecord]) -> Vec<MetricRow> {
-    let names: BTreeSet<&String> = base.iter().flat_map(|r| r.metrics.keys()).collect();
-    let mut rows = Vec::new();
+/// The metric rows of one variant, and the metrics only one side measured.
+fn add_metrics(c: &mut Comparison, trial: &str, base: &[&TrialRecord], new: &[&TrialRecord]) {
+    let names: BTreeSet<&String> = base
+        .iter()
+        .chain(new)
+        .flat_map(|r| r.metrics.keys())
+        .collect();
     for name in names {
         let values = |rs: &[&TrialRecord]| -> Vec<f64> {
             rs.iter()
                 .filter_map(|r| r.metrics.get(name).copied())
                 .collect()
         };
-        let (b, n) = (values(base), values(new));
-        if b.is_empty() || n.is_empty() {
-            continue;
-        }
-        let (bm, nm) = (median(&b), median(&n));
-        let relative_change = match bm == 0.0 {
-            true if nm == 0.0 => 0.0,
-            true => f64::INFINITY.copysign(nm),
-            false => (nm - bm) / bm.abs(),
-        };
-        rows.push(MetricRow {
+        let one_sided = |values: Vec<f64>| OneSidedMetric {
             trial: trial.to_string(),
             metric: name.clone(),
-            base_iqr: iqr(&b),
-            new_iqr: iqr(&n),
-            base_median: bm,
-            new_median: nm,
-            relative_change,
-            p: None,
-            q: None,
-            verdict: RowVerdict::Noise,
-            base: b,
-            new: n,
-        });
+            median: median(&values),
+            values,
+        };
+        match (values(base), values(new)) {
+            (b, n) if n.is_empty() => c.metrics_only_in_base.push(one_sided(b)),
+            (b, n) if b.is_empty() => c.metrics_only_in_new.push(one_sided(n)),
+            (b, n) => c.rows.push(metric_row(trial, name, b, n)),
+        }
     }
-    rows
+}
+
+fn metric_row(trial: &str, metric: &str, base: Vec<f64>, new: Vec<f64>) -> MetricRow {
+    let (bm, nm) = (median(&base), median(&new));
+    let relative_change = match bm == 0.0 {
+        true if nm == 0.0 => 0.0,
+        true => f64::INFINITY.copysign(nm),
+        false => (nm - bm) / bm.abs(),
+    };
+    MetricRow {
+        trial: trial.to_string(),
+        metric: metric.to_string(),
+        base_iqr: iqr(&base),
+        new_iqr: iqr(&new),
+        base_median: bm,
+        new_median: nm,
+        relative_change,
+        p: None,
+        q: None,
+        min_p: None,
+        best_q: None,
+        verdict: RowVerdict::Undetectable,
+        base,
+        new,
+    }
 }
 
 /// Fills p, q and the verdict of every row.
+///
+/// A row's p cannot go below `min_p`, that of a complete separation, and its q not below its p: a row with
+/// `min_p` > alpha can never pass, and is left out of the correction (which makes it no stricter for the
+/// others). Of the rest, a row that fails the gates is noise only if it could have passed: if its q with
+/// p = `min_p`, every other row unchanged (`best_q`, between `min_p` and `min_p` · m), is ≤ alpha. Otherwise
+/// the comparison cannot tell, and says so.
 fn judge_rows(rows: &mut [MetricRow], options: &CompareOptions) {
-    for row in rows.iter_mut() {
+    let mut tested = Vec::new();
+    for (i, row) in rows.iter_mut().enumerate() {
         let test = mann_whitney(&row.new, &row.base);
-        match test {
-            Some(t) if t.min_p <= options.alpha => row.p = Some(t.p),
-            _ => row.verdict = RowVerdict::NotEnoughRepeats,
+        row.min_p = test.map(|t| t.min_p);
+        if let Some(t) = test.filter(|t| t.min_p <= options.alpha) {
+            tested.push((i, t));
         }
     }
-    // Benjamini–Hochberg over the rows that were tested.
-    let mut tested: Vec<usize> = (0..rows.len()).filter(|i| rows[*i].p.is_some()).collect();
-    tested.sort_by(|a, b| {
-        rows[*a]
-            .p
-            .unwrap_or(1.0)
-            .total_cmp(&rows[*b].p.unwrap_or(1.0))
-    });
-    let m = tested.len() as f64;
-    let mut running_min: f64 = 1.0;
-    for (rank, &i) in tested.iter().enumerate().rev() {
-        let p = rows[i].p.unwrap_or(1.0);
-        running_min = running_min.min(p * m / (rank + 1) as f64);
-        rows[i].q = Some(running_min.min(1.0));
+    let p: Vec<f64> = tested.iter().map(|(_, t)| t.p).collect();
+    let min_p: Vec<f64> = tested.iter().map(|(_, t)| t.min_p).collect();
+    let (q, best_q) = (fdr::bh_q(&p), fdr::best_q(&p, &min_p));
+    for (j, &(i, _)) in tested.iter().enumerate() {
+        let row = &mut rows[i];
+        (row.p, row.q, row.best_q) = (Some(p[j]), Some(q[j]), Some(best_q[j]));
+        row.verdict = verdict(row, q[j], best_q[j], options);
     }
-    for row in rows.iter_mut().filter(|r| r.q.is_some()) {
-        let metric = row.metric.rsplit('/').next().and_then(Metric::from_name);
-        let significant = row.q.is_some_and(|q| q <= options.alpha);
-        let big = row.relative_change.abs() >= options.min_effect
-            && (row.new_median - row.base_median).abs() >= metric.map_or(0.0, Metric::floor);
-        row.verdict = match (significant && big, metric.and_then(Metric::higher_is_worse)) {
-            (false, _) => RowVerdict::Noise,
-            (true, None) => RowVerdict::Changed,
-            (true, Some(higher_worse)) => {
-                match (row.new_median > row.base_median) == higher_worse {
-                    true => RowVerdict::Regression,
-                    false => RowVerdict::Improvement,
-                }
-            }
-        };
+}
+
+/// The verdict of a tested row with q-value `q` and best reachable q `best_q`.
+fn verdict(row: &MetricRow, q: f64, best_q: f64, options: &CompareOptions) -> RowVerdict {
+    let metric = row.metric.rsplit('/').next().and_then(Metric::from_name);
+    let big = row.relative_change.abs() >= options.min_effect
+        && (row.new_median - row.base_median).abs() >= metric.map_or(0.0, Metric::floor);
+    match (
+        q <= options.alpha && big,
+        metric.and_then(Metric::higher_is_worse),
+    ) {
+        (false, _) if best_q > options.alpha => RowVerdict::Undetectable,
+        (false, _) => RowVerdict::Noise,
+        (true, None) => RowVerdict::Changed,
+        (true, Some(higher_worse)) => match (row.new_median > row.base_median) == higher_worse {
+            true => RowVerdict::Regression,
+            false => RowVerdict::Improvement,
+        },
     }
 }
 
