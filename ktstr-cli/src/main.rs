@@ -25,6 +25,10 @@ fn main() {
     if std::process::id() == 1 {
         ktstr::harness::run_guest(&run_cmd::catalog_tests());
     }
+    // Output piped into `head` ends the process quietly, as other command-line tools do, not with a
+    // broken-pipe panic from `println!`.
+    // SAFETY: restores a signal's default disposition; no other thread exists yet.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Kernel(command) => kernel_cmd::run(command),

@@ -2,7 +2,7 @@
 //! bad input exits 2 with one line naming the fix, a missing tool exits 3, a build is cached and
 //! listed, and a killed build leaves no entry.
 
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -357,4 +357,24 @@ fn a_scheduler_path_that_is_not_a_program_exits_2_before_booting() {
     .output()
     .unwrap();
     assert_one_line_error(&out, 2, "not an ELF executable");
+}
+
+/// A reader that stops early (`ktstr list | head -1`) ends the command without a panic.
+#[test]
+fn a_closed_output_pipe_is_not_a_panic() {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = Command::new(KTSTR)
+        .args(["list"])
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("ktstr runs");
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    // SIGPIPE (13) is how a command-line tool ends when its reader goes away.
+    assert!(
+        out.status.success() || out.status.signal() == Some(13),
+        "{:?}",
+        out.status
+    );
 }
