@@ -83,6 +83,24 @@ pub fn cgroup_pair_two_to_one(ctx: &Ctx) -> Result<AssertResult> {
     Ok(execute_defs(ctx, vec![def("pair_a", 1), def("pair_b", 2)])?)
 }
 
+/// Two bursty workers (5 ms of work, 10 ms asleep) pinned to CPU 1; with `fifo_bursts`, a SCHED_FIFO
+/// worker in a cgroup of its own takes CPU 1 for 100 ms of every second, so about one wake-up in ten
+/// waits tens of milliseconds while the rest wait well under one.
+pub fn wakers_on_cpu1(ctx: &Ctx, fifo_bursts: bool) -> Result<AssertResult> {
+    let on_cpu1 = |work: WorkType| {
+        Work::new(work)
+            .workers(1)
+            .affinity(AffinityIntent::exact([1]))
+    };
+    let mut defs =
+        vec![CgroupDef::named("wakers").push_work(on_cpu1(WorkType::bursty(5, 10)).workers(2))];
+    if fifo_bursts {
+        let bursts = on_cpu1(WorkType::bursty(100, 900)).sched_policy(SchedPolicy::fifo(50));
+        defs.push(CgroupDef::named("fifo").push_work(bursts));
+    }
+    Ok(execute_defs(ctx, defs)?)
+}
+
 /// Allocates and touches memory until the kernel's OOM killer ends it.
 pub fn exhausts_memory(_ctx: &Ctx) -> Result<AssertResult> {
     let mut hoard: Vec<Vec<u8>> = Vec::new();
