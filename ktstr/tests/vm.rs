@@ -319,7 +319,11 @@ fn tp_guest_kernel_panic(ctx: &Ctx) -> Result<AssertResult> {
     fixtures::crashes_the_kernel(ctx)
 }
 
-#[ktstr_test(timeout_s = 5, expect = TimedOut, expect_reason = "no report before the deadline")]
+#[ktstr_test(
+    timeout_s = 5,
+    expect = TimedOut,
+    expect_reason = "the test function never returned"
+)]
 fn tp_test_never_returns(ctx: &Ctx) -> Result<AssertResult> {
     fixtures::never_returns(ctx)
 }
