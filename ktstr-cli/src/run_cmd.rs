@@ -121,8 +121,9 @@ pub fn run(args: RunArgs) -> Result<()> {
         };
         match settings.run(scenario, &topo, &cgroups) {
             Ok(result) => {
-                failed += usize::from(!result.passed);
-                skipped += usize::from(result.skipped);
+                let skip = result.passed && result.skipped;
+                failed += usize::from(!result.passed || (skip && args.fail_on_skip));
+                skipped += usize::from(skip && !args.fail_on_skip);
                 match args.json {
                     true => println!(
                         "{}",
@@ -196,7 +197,7 @@ fn run_in_vms(args: RunArgs) -> Result<()> {
         args.topology,
         scheduler.name()
     );
-    let mut failed = 0;
+    let mut tally = Tally::default();
     for scenario in &scenarios {
         let test = VmTest::new(scenario.name, scenario.run)
             .topology(args.topology)
@@ -209,7 +210,7 @@ fn run_in_vms(args: RunArgs) -> Result<()> {
         };
         for repeat in 0..args.repeat.get() as u32 {
             let outcome = run_vm_test(&test)?;
-            failed += usize::from(outcome.kind != OutcomeKind::Passed);
+            tally.add(outcome.kind, args.fail_on_skip);
             let record = write_record(&outcome, repeat);
             if args.json {
                 println!("{}", verdict_json(&outcome, record.as_deref().ok()));
@@ -222,12 +223,39 @@ fn run_in_vms(args: RunArgs) -> Result<()> {
             }
         }
     }
-    let trials = scenarios.len() * args.repeat.get();
-    say!(args.json, "{} passed, {failed} failed", trials - failed);
-    if failed > 0 {
-        return Err(CliError::ScenariosFailed(failed));
+    say!(
+        args.json,
+        "{} passed, {} failed, {} skipped",
+        tally.passed,
+        tally.failed,
+        tally.skipped
+    );
+    tally.result()
+}
+
+/// Scenario verdicts of a VM run: a skip counts as failed only under `--fail-on-skip`.
+#[derive(Debug, Default, PartialEq)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+}
+
+impl Tally {
+    fn add(&mut self, kind: OutcomeKind, fail_on_skip: bool) {
+        match kind {
+            OutcomeKind::Passed => self.passed += 1,
+            OutcomeKind::Skipped if !fail_on_skip => self.skipped += 1,
+            _ => self.failed += 1,
+        }
     }
-    Ok(())
+
+    fn result(&self) -> Result<()> {
+        match self.failed {
+            0 => Ok(()),
+            failed => Err(CliError::ScenariosFailed(failed)),
+        }
+    }
 }
 
 fn select(names: &[String]) -> Result<Vec<&'static CannedScenario>> {
@@ -351,12 +379,46 @@ fn run_gauntlet(args: RunArgs) -> Result<()> {
     if let Some(Err(e)) = results.iter().find(|r| r.is_err()) {
         eprintln!("ktstr: a variant could not run: {e}");
     }
-    let failed = results
-        .iter()
-        .filter(|r| !r.as_ref().is_ok_and(|o| o.kind == OutcomeKind::Passed))
-        .count();
-    if failed > 0 {
-        return Err(CliError::ScenariosFailed(failed));
+    let mut tally = Tally::default();
+    for result in &results {
+        match result {
+            Ok(outcome) => tally.add(outcome.kind, args.fail_on_skip),
+            Err(_) => tally.failed += 1,
+        }
     }
-    Ok(())
+    tally.result()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skip_is_neither_passed_nor_failed_unless_asked() {
+        let kinds = [
+            OutcomeKind::Passed,
+            OutcomeKind::Skipped,
+            OutcomeKind::ChecksFailed,
+        ];
+        let tally = |fail_on_skip| {
+            let mut tally = Tally::default();
+            kinds.iter().for_each(|k| tally.add(*k, fail_on_skip));
+            tally
+        };
+        let reported = tally(false);
+        assert_eq!(
+            (reported.passed, reported.failed, reported.skipped),
+            (1, 1, 1)
+        );
+        let failing = tally(true);
+        assert_eq!((failing.passed, failing.failed, failing.skipped), (1, 2, 0));
+        let mut skipped_only = Tally::default();
+        skipped_only.add(OutcomeKind::Skipped, false);
+        assert!(skipped_only.result().is_ok());
+        skipped_only.add(OutcomeKind::Skipped, true);
+        assert!(matches!(
+            skipped_only.result(),
+            Err(CliError::ScenariosFailed(1))
+        ));
+    }
 }

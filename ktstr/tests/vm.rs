@@ -328,4 +328,14 @@ fn tp_test_never_returns(ctx: &Ctx) -> Result<AssertResult> {
     fixtures::never_returns(ctx)
 }
 
+/// An LLC scenario on one LLC judges nothing: the trial is Skipped with the scenario's own reason, not
+/// Passed (a test expecting a pass reports it as ignored, like libtest).
+#[ktstr_test(
+    expect = Skipped,
+    expect_reason = "steady_llc needs at least 2 LLCs; this topology has 1"
+)]
+fn tp_llc_scenario_on_one_llc_skips(ctx: &Ctx) -> Result<AssertResult> {
+    (ktstr::scenario::catalog::find("steady_llc")?.run)(ctx)
+}
+
 ktstr::main!();

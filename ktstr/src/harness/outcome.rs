@@ -1,7 +1,7 @@
 //! Classifying a finished trial from what the guest sent, whether the deadline hit, and the console.
 
 use super::OutcomeKind;
-use crate::assert::DetailKind;
+use crate::assert::{AssertResult, DetailKind};
 use crate::protocol::{GuestMessage, GuestReport, TestEnd, TopologySeen};
 use crate::sched::{diagnose_load_failure, strip_ansi, LoadCause, LoadDiagnosis, ScxLogEvent};
 
@@ -355,6 +355,9 @@ fn classify_report(seen: &Observed, report: &GuestReport) -> (OutcomeKind, Strin
     }
     match &report.test {
         TestEnd::Failed { error } => (OutcomeKind::TestError, error.clone()),
+        TestEnd::Returned { result } if result.passed && result.skipped => {
+            (OutcomeKind::Skipped, skip_reason(result))
+        }
         TestEnd::Returned { result } if result.passed => (OutcomeKind::Passed, "passed".into()),
         TestEnd::Returned { result } => {
             let first = result
@@ -367,10 +370,24 @@ fn classify_report(seen: &Observed, report: &GuestReport) -> (OutcomeKind, Strin
     }
 }
 
+/// "skipped: " and why, from the verdict's `Skip` details.
+pub(crate) fn skip_reason(result: &AssertResult) -> String {
+    let why: Vec<&str> = result
+        .details
+        .iter()
+        .filter(|d| d.kind == DetailKind::Skip)
+        .map(|d| d.message.as_str())
+        .collect();
+    match why.is_empty() {
+        true => "skipped: the verdict judged nothing and gave no reason".into(),
+        false => format!("skipped: {}", why.join("; ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assert::{AssertDetail, AssertResult};
+    use crate::assert::AssertDetail;
     use crate::sched::ScxExit;
 
     /// What the host saw of an uneventful trial; tests override the fields they are about.
@@ -463,6 +480,18 @@ mod tests {
                 false,
                 "",
                 OutcomeKind::ChecksFailed,
+            ),
+            (
+                true,
+                started.to_vec(),
+                Some(report(|r| {
+                    r.test = TestEnd::Returned {
+                        result: AssertResult::skip("needs 2 LLCs"),
+                    }
+                })),
+                false,
+                "",
+                OutcomeKind::Skipped,
             ),
             (
                 false,
@@ -897,5 +926,37 @@ mod tests {
             let (kind, reason) = ended(&messages, console);
             assert_eq!((kind, reason.as_str()), (OutcomeKind::NoReport, want));
         }
+    }
+
+    #[test]
+    fn a_skipped_verdict_is_its_own_class_with_its_reasons_and_a_partial_skip_still_passes() {
+        let returned = |result: AssertResult| {
+            let r = report(|r| r.test = TestEnd::Returned { result });
+            classify(&Observed {
+                report: Some(&r),
+                ..uneventful()
+            })
+        };
+        let both = AssertResult::skip("steady_llc needs 2 LLCs")
+            .merge(AssertResult::skip("cross_llc needs 2 LLCs"));
+        assert_eq!(
+            returned(both),
+            (
+                OutcomeKind::Skipped,
+                "skipped: steady_llc needs 2 LLCs; cross_llc needs 2 LLCs".into()
+            )
+        );
+        let partial = AssertResult::skip("steady_llc needs 2 LLCs").merge(AssertResult::pass());
+        assert_eq!(returned(partial).0, OutcomeKind::Passed);
+        let failed_too = AssertResult::skip("x").merge(AssertResult::fail_msg("unfair"));
+        assert_eq!(returned(failed_too).0, OutcomeKind::ChecksFailed);
+        let silent = AssertResult {
+            details: Vec::new(),
+            ..AssertResult::skip("dropped")
+        };
+        assert_eq!(
+            returned(silent).1,
+            "skipped: the verdict judged nothing and gave no reason"
+        );
     }
 }
