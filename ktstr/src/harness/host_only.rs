@@ -81,7 +81,10 @@ fn classify(
         ),
         Ok(Err(e)) => (
             OutcomeKind::TestError,
-            format!("the test returned an error: {e:#}"),
+            format!(
+                "the test returned an error: {}",
+                crate::protocol::error_chain(&e)
+            ),
             None,
         ),
         Err(panic) => (
