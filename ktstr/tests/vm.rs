@@ -338,4 +338,48 @@ fn tp_llc_scenario_on_one_llc_skips(ctx: &Ctx) -> Result<AssertResult> {
     (ktstr::scenario::catalog::find("steady_llc")?.run)(ctx)
 }
 
+// True-positive fixtures of the remaining outcome classes and checks: each fails through the real
+// mechanism (a kernel argument, a power-off, a real-time hog, a worker that leaves its cgroup, real
+// migrations, scx_qmap's own fault injection) and is pinned to the reason or detail that says so.
+
+/// Asks for a cpuset on a CPU the VM does not have: the scenario refuses it before any worker starts,
+/// and the test function returns that error.
+#[ktstr_test(
+    topology = "1n1l2c1t",
+    expect = TestError,
+    expect_reason = "CpusetSpec validation failed: Exact cpuset names CPUs 10 that do not exist"
+)]
+fn tp_test_returns_error(ctx: &Ctx) -> Result<AssertResult> {
+    let beyond = ctx.topo.total_cpus() + 8;
+    let def = CgroupDef::named("nowhere").with_cpuset(CpusetSpec::exact([beyond]));
+    Ok(execute_defs(ctx, vec![def])?)
+}
+
+/// The kernel's own scheduler, booted with `nr_cpus=1` while QEMU gives the VM two CPUs: the guest sees
+/// one CPU where the trial asked for two, and stops before the test.
+const ONE_CPU_KERNEL: Scheduler = Scheduler::EEVDF.kargs(&["nr_cpus=1"]);
+
+#[ktstr_test(
+    scheduler = ONE_CPU_KERNEL,
+    topology = "1n1l2c1t",
+    expect = TopologyMismatch,
+    expect_reason = "requested topology 1n1l2c1t but the guest saw 1n1l1c1t"
+)]
+fn tp_kernel_sees_fewer_cpus(ctx: &Ctx) -> Result<AssertResult> {
+    two_cgroups_with_cpusets(ctx)
+}
+
+/// The test powers the guest off itself, so PID 1 never sends its report.
+#[ktstr_test(
+    expect = NoReport,
+    expect_reason = "powered off without a report while the test function ran"
+)]
+fn tp_test_powers_the_guest_off(_ctx: &Ctx) -> Result<AssertResult> {
+    use nix::sys::reboot::{reboot, RebootMode};
+    match reboot(RebootMode::RB_POWER_OFF) {
+        Err(e) => Err(anyhow::anyhow!("reboot(RB_POWER_OFF) failed: {e}")),
+        Ok(never) => match never {},
+    }
+}
+
 ktstr::main!();
