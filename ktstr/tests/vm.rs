@@ -508,4 +508,29 @@ fn tp_affinity_churn_migrates(ctx: &Ctx) -> Result<AssertResult> {
     Ok(execute_defs(ctx, vec![def])?)
 }
 
+/// scx_qmap `-e 100` calls scx_bpf_error() on its 100th enqueue: sched_ext ejects it, naming the error
+/// and the scheduler's own message.
+#[ktstr_test(
+    scheduler = SCX_QMAP,
+    extra_sched_args = ["-e", "100"],
+    expect = SchedulerDied,
+    expect_reason = "scx_bpf_error (test triggering error)"
+)]
+fn tp_qmap_error_exit_is_scheduler_death(ctx: &Ctx) -> Result<AssertResult> {
+    two_cgroups_with_cpusets(ctx)
+}
+
+/// scx_qmap `-T 5` drops every 5th kernel-thread enqueue: a kernel thread never runs again, and
+/// sched_ext's watchdog (5 s for qmap) ejects the scheduler while the test still runs.
+#[ktstr_test(
+    scheduler = SCX_QMAP,
+    extra_sched_args = ["-T", "5"],
+    duration_s = 8,
+    expect = SchedulerDied,
+    expect_reason = "runnable task stall"
+)]
+fn tp_qmap_kernel_thread_stall_is_scheduler_death(ctx: &Ctx) -> Result<AssertResult> {
+    two_cgroups_with_cpusets(ctx)
+}
+
 ktstr::main!();
