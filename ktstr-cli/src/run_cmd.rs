@@ -111,7 +111,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         workers_per_cgroup: args.workers.get(),
         ..HostRun::default()
     };
-    let (mut failed, mut skipped) = (0, 0);
+    let mut tally = Tally::default();
     for scenario in &scenarios {
         let started = Instant::now();
         let header = ReportHeader {
@@ -121,9 +121,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         };
         match settings.run(scenario, &topo, &cgroups) {
             Ok(result) => {
-                let skip = result.passed && result.skipped;
-                failed += usize::from(!result.passed || (skip && args.fail_on_skip));
-                skipped += usize::from(skip && !args.fail_on_skip);
+                tally.add(Tally::kind_of(&result), args.fail_on_skip);
                 match args.json {
                     true => println!(
                         "{}",
@@ -137,7 +135,7 @@ pub fn run(args: RunArgs) -> Result<()> {
                 }
             }
             Err(error) => {
-                failed += 1;
+                tally.failed += 1;
                 match args.json {
                     true => println!(
                         "{}",
@@ -149,15 +147,8 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
         say!(args.json, "  ({:.1}s)\n", started.elapsed().as_secs_f64());
     }
-    let passed = scenarios.len() - failed - skipped;
-    say!(
-        args.json,
-        "{passed} passed, {failed} failed, {skipped} skipped"
-    );
-    if failed > 0 {
-        return Err(CliError::ScenariosFailed(failed));
-    }
-    Ok(())
+    say!(args.json, "{}", tally.summary());
+    tally.result()
 }
 
 /// The scheduler `--scheduler`, `--profile` and `--sched-arg` name (EEVDF without `--scheduler`).
@@ -223,17 +214,11 @@ fn run_in_vms(args: RunArgs) -> Result<()> {
             }
         }
     }
-    say!(
-        args.json,
-        "{} passed, {} failed, {} skipped",
-        tally.passed,
-        tally.failed,
-        tally.skipped
-    );
+    say!(args.json, "{}", tally.summary());
     tally.result()
 }
 
-/// Scenario verdicts of a VM run: a skip counts as failed only under `--fail-on-skip`.
+/// Scenario verdicts of a run: a skip counts as failed only under `--fail-on-skip`.
 #[derive(Debug, Default, PartialEq)]
 struct Tally {
     passed: usize,
@@ -248,6 +233,23 @@ impl Tally {
             OutcomeKind::Skipped if !fail_on_skip => self.skipped += 1,
             _ => self.failed += 1,
         }
+    }
+
+    /// The class of a host run's verdict.
+    fn kind_of(result: &ktstr::assert::AssertResult) -> OutcomeKind {
+        match (result.passed, result.skipped) {
+            (false, _) => OutcomeKind::ChecksFailed,
+            (true, true) => OutcomeKind::Skipped,
+            (true, false) => OutcomeKind::Passed,
+        }
+    }
+
+    /// `3 passed, 1 failed, 1 skipped`.
+    fn summary(&self) -> String {
+        format!(
+            "{} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.skipped
+        )
     }
 
     fn result(&self) -> Result<()> {
@@ -412,6 +414,9 @@ mod tests {
         );
         let failing = tally(true);
         assert_eq!((failing.passed, failing.failed, failing.skipped), (1, 2, 0));
+        assert_eq!(reported.summary(), "1 passed, 1 failed, 1 skipped");
+        let skip = ktstr::assert::AssertResult::skip("needs 2 LLCs");
+        assert_eq!(Tally::kind_of(&skip), OutcomeKind::Skipped);
         let mut skipped_only = Tally::default();
         skipped_only.add(OutcomeKind::Skipped, false);
         assert!(skipped_only.result().is_ok());

@@ -24,8 +24,11 @@ pub fn main(tests: Vec<VmTest>) -> ! {
         );
         std::process::exit(2);
     }
-    let plan = match check_declarations(&tests).and_then(|()| plan(tests)) {
-        Ok(plan) => plan,
+    let planned = check_declarations(&tests)
+        .and_then(|()| plan(tests))
+        .and_then(|plan| Ok((plan, SkipPolicy::from_env()?)));
+    let (plan, skips) = match planned {
+        Ok(planned) => planned,
         Err(why) => {
             eprintln!("ktstr: {why}");
             std::process::exit(2);
@@ -46,7 +49,6 @@ pub fn main(tests: Vec<VmTest>) -> ! {
         .filter(|t| will_run(&args, &t.name, t.ignored))
         .count();
     let progress = Arc::new(Progress::new(to_run, jobs));
-    let skips = plan.skips;
     let trials = plan
         .trials
         .into_iter()
@@ -67,7 +69,6 @@ pub fn main(tests: Vec<VmTest>) -> ! {
 /// What a binary will list: each trial, whether it is ignored, and what it does when run.
 struct Plan {
     trials: Vec<PlannedTrial>,
-    skips: SkipPolicy,
     /// Lines for stderr: gauntlet variants this host skips, the budget's selection.
     notes: Vec<String>,
 }
@@ -105,7 +106,7 @@ impl SkipPolicy {
             None | Some("" | "0") => Ok(SkipPolicy::Report),
             Some("1") => Ok(SkipPolicy::Fail),
             Some(other) => Err(format!(
-                "KTSTR_FAIL_ON_SKIP={other:?} is neither 1 (a skipped trial fails) nor 0 (it is reported as ignored)"
+                "KTSTR_FAIL_ON_SKIP={other:?} is not 0 or 1; set 1 to fail a skipped trial, or unset it (or 0) to report it as ignored"
             )),
         }
     }
@@ -148,7 +149,6 @@ fn plan(tests: Vec<VmTest>) -> Result<Plan, String> {
     let mode = GauntletMode::from_env()?;
     let kernels = gauntlet::kernels_from_env()?;
     let repeat = repeat_from_env()?;
-    let skips = SkipPolicy::from_env()?;
     let tests: Vec<VmTest> = tests
         .into_iter()
         .map(|t| match repeat {
@@ -163,22 +163,11 @@ fn plan(tests: Vec<VmTest>) -> Result<Plan, String> {
         if mode.expands(&test) {
             let variants = gauntlet::expand(&test, &host, &kernels)
                 .map_err(|e| format!("test {}: {e}", test.name))?;
-            for variant in variants {
-                let name = variant.test.trial_name();
-                let action = match variant.skip {
-                    Some(why) => {
-                        skipped.push(format!("  {name}: {why}"));
-                        Action::CannotRun(why)
-                    }
-                    None => Action::Vm(Box::new(variant.test)),
-                };
-                let ignored = !mode.runs_variants() || matches!(action, Action::CannotRun(_));
-                trials.push(PlannedTrial {
-                    name,
-                    ignored,
-                    action,
-                });
-            }
+            trials.extend(
+                variants
+                    .into_iter()
+                    .map(|v| variant_trial(v, mode, &mut skipped)),
+            );
         }
         let name = test.trial_name();
         let action = match test.host_only {
@@ -204,11 +193,30 @@ fn plan(tests: Vec<VmTest>) -> Result<Plan, String> {
     if let Some((budget, seed)) = budget::from_env()? {
         notes.extend(apply_budget(&mut trials, budget, seed, &host));
     }
-    Ok(Plan {
-        trials,
-        skips,
-        notes,
-    })
+    Ok(Plan { trials, notes })
+}
+
+/// A gauntlet variant as a trial: ignored unless the mode runs variants, and run only to fail when this
+/// host cannot boot it (its name and reason go to `skipped`).
+fn variant_trial(
+    variant: gauntlet::Variant,
+    mode: GauntletMode,
+    skipped: &mut Vec<String>,
+) -> PlannedTrial {
+    let name = variant.test.trial_name();
+    let action = match variant.skip {
+        Some(why) => {
+            skipped.push(format!("  {name}: {why}"));
+            Action::CannotRun(why)
+        }
+        None => Action::Vm(Box::new(variant.test)),
+    };
+    let ignored = !mode.runs_variants() || matches!(action, Action::CannotRun(_));
+    PlannedTrial {
+        name,
+        ignored,
+        action,
+    }
 }
 
 /// `KTSTR_REPEAT`: how many times every trial of the binary runs, over each test's own `repeat`.
@@ -422,7 +430,7 @@ mod tests {
         assert_eq!(SkipPolicy::parse(Some(" 1 ")), Ok(SkipPolicy::Fail));
         let bad = SkipPolicy::parse(Some("yes")).unwrap_err();
         assert!(
-            bad.contains("KTSTR_FAIL_ON_SKIP=\"yes\" is neither 1"),
+            bad.contains("KTSTR_FAIL_ON_SKIP=\"yes\" is not 0 or 1"),
             "{bad}"
         );
     }
