@@ -295,6 +295,10 @@ pub struct RunArgs {
     /// Print one JSON object per verdict (a line each) instead of the verdict blocks.
     #[arg(long)]
     pub json: bool,
+    /// Count a skipped scenario (one whose checks had nothing to judge on this topology, such as an LLC
+    /// scenario on one LLC) as failed; by default it is reported as skipped, neither passed nor failed.
+    #[arg(long)]
+    pub fail_on_skip: bool,
 }
 
 /// A positive, finite number of seconds.

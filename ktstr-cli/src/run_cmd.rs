@@ -111,7 +111,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         workers_per_cgroup: args.workers.get(),
         ..HostRun::default()
     };
-    let (mut failed, mut skipped) = (0, 0);
+    let mut tally = Tally::default();
     for scenario in &scenarios {
         let started = Instant::now();
         let header = ReportHeader {
@@ -121,8 +121,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         };
         match settings.run(scenario, &topo, &cgroups) {
             Ok(result) => {
-                failed += usize::from(!result.passed);
-                skipped += usize::from(result.skipped);
+                tally.add(Tally::kind_of(&result), args.fail_on_skip);
                 match args.json {
                     true => println!(
                         "{}",
@@ -136,7 +135,7 @@ pub fn run(args: RunArgs) -> Result<()> {
                 }
             }
             Err(error) => {
-                failed += 1;
+                tally.failed += 1;
                 match args.json {
                     true => println!(
                         "{}",
@@ -148,15 +147,8 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
         say!(args.json, "  ({:.1}s)\n", started.elapsed().as_secs_f64());
     }
-    let passed = scenarios.len() - failed - skipped;
-    say!(
-        args.json,
-        "{passed} passed, {failed} failed, {skipped} skipped"
-    );
-    if failed > 0 {
-        return Err(CliError::ScenariosFailed(failed));
-    }
-    Ok(())
+    say!(args.json, "{}", tally.summary());
+    tally.result()
 }
 
 /// The scheduler `--scheduler`, `--profile` and `--sched-arg` name (EEVDF without `--scheduler`).
@@ -196,7 +188,7 @@ fn run_in_vms(args: RunArgs) -> Result<()> {
         args.topology,
         scheduler.name()
     );
-    let mut failed = 0;
+    let mut tally = Tally::default();
     for scenario in &scenarios {
         let test = VmTest::new(scenario.name, scenario.run)
             .topology(args.topology)
@@ -209,7 +201,7 @@ fn run_in_vms(args: RunArgs) -> Result<()> {
         };
         for repeat in 0..args.repeat.get() as u32 {
             let outcome = run_vm_test(&test)?;
-            failed += usize::from(outcome.kind != OutcomeKind::Passed);
+            tally.add(outcome.kind, args.fail_on_skip);
             let record = write_record(&outcome, repeat);
             if args.json {
                 println!("{}", verdict_json(&outcome, record.as_deref().ok()));
@@ -222,12 +214,50 @@ fn run_in_vms(args: RunArgs) -> Result<()> {
             }
         }
     }
-    let trials = scenarios.len() * args.repeat.get();
-    say!(args.json, "{} passed, {failed} failed", trials - failed);
-    if failed > 0 {
-        return Err(CliError::ScenariosFailed(failed));
+    say!(args.json, "{}", tally.summary());
+    tally.result()
+}
+
+/// Scenario verdicts of a run: a skip counts as failed only under `--fail-on-skip`.
+#[derive(Debug, Default, PartialEq)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+}
+
+impl Tally {
+    fn add(&mut self, kind: OutcomeKind, fail_on_skip: bool) {
+        match kind {
+            OutcomeKind::Passed => self.passed += 1,
+            OutcomeKind::Skipped if !fail_on_skip => self.skipped += 1,
+            _ => self.failed += 1,
+        }
     }
-    Ok(())
+
+    /// The class of a host run's verdict.
+    fn kind_of(result: &ktstr::assert::AssertResult) -> OutcomeKind {
+        match (result.passed, result.skipped) {
+            (false, _) => OutcomeKind::ChecksFailed,
+            (true, true) => OutcomeKind::Skipped,
+            (true, false) => OutcomeKind::Passed,
+        }
+    }
+
+    /// `3 passed, 1 failed, 1 skipped`.
+    fn summary(&self) -> String {
+        format!(
+            "{} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.skipped
+        )
+    }
+
+    fn result(&self) -> Result<()> {
+        match self.failed {
+            0 => Ok(()),
+            failed => Err(CliError::ScenariosFailed(failed)),
+        }
+    }
 }
 
 fn select(names: &[String]) -> Result<Vec<&'static CannedScenario>> {
@@ -351,12 +381,49 @@ fn run_gauntlet(args: RunArgs) -> Result<()> {
     if let Some(Err(e)) = results.iter().find(|r| r.is_err()) {
         eprintln!("ktstr: a variant could not run: {e}");
     }
-    let failed = results
-        .iter()
-        .filter(|r| !r.as_ref().is_ok_and(|o| o.kind == OutcomeKind::Passed))
-        .count();
-    if failed > 0 {
-        return Err(CliError::ScenariosFailed(failed));
+    let mut tally = Tally::default();
+    for result in &results {
+        match result {
+            Ok(outcome) => tally.add(outcome.kind, args.fail_on_skip),
+            Err(_) => tally.failed += 1,
+        }
     }
-    Ok(())
+    tally.result()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skip_is_neither_passed_nor_failed_unless_asked() {
+        let kinds = [
+            OutcomeKind::Passed,
+            OutcomeKind::Skipped,
+            OutcomeKind::ChecksFailed,
+        ];
+        let tally = |fail_on_skip| {
+            let mut tally = Tally::default();
+            kinds.iter().for_each(|k| tally.add(*k, fail_on_skip));
+            tally
+        };
+        let reported = tally(false);
+        assert_eq!(
+            (reported.passed, reported.failed, reported.skipped),
+            (1, 1, 1)
+        );
+        let failing = tally(true);
+        assert_eq!((failing.passed, failing.failed, failing.skipped), (1, 2, 0));
+        assert_eq!(reported.summary(), "1 passed, 1 failed, 1 skipped");
+        let skip = ktstr::assert::AssertResult::skip("needs 2 LLCs");
+        assert_eq!(Tally::kind_of(&skip), OutcomeKind::Skipped);
+        let mut skipped_only = Tally::default();
+        skipped_only.add(OutcomeKind::Skipped, false);
+        assert!(skipped_only.result().is_ok());
+        skipped_only.add(OutcomeKind::Skipped, true);
+        assert!(matches!(
+            skipped_only.result(),
+            Err(CliError::ScenariosFailed(1))
+        ));
+    }
 }

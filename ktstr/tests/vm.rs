@@ -4,8 +4,12 @@
 //! install` of the schedulers in real_schedulers.txt); `-- --list` shows every trial as
 //! `fn/scheduler/topology/profile`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
 use ktstr::prelude::*;
 use ktstr::schedulers::{SCX_BPFLAND, SCX_LAVD, SCX_QMAP, SCX_RUSTY, SCX_SIMPLE};
+use ktstr::workload::{spin_burst, Phase, WorkerReport};
 
 #[path = "guest/cgroup_rules.rs"]
 mod cgroup_rules;
@@ -180,7 +184,7 @@ fn guest_swap_clear_move_keeps_running(ctx: &Ctx) -> Result<AssertResult> {
 }
 
 /// A custom worker that allocates and touches memory until it is killed.
-fn hoarding_worker(_stop: &std::sync::atomic::AtomicBool) -> ktstr::workload::WorkerReport {
+fn hoarding_worker(_stop: &AtomicBool) -> WorkerReport {
     let mut hoard: Vec<Vec<u8>> = Vec::new();
     loop {
         hoard.push(vec![0x5a; 16 << 20]);
@@ -351,9 +355,214 @@ fn tp_guest_kernel_panic(ctx: &Ctx) -> Result<AssertResult> {
     fixtures::crashes_the_kernel(ctx)
 }
 
-#[ktstr_test(timeout_s = 5, expect = TimedOut, expect_reason = "no report before the deadline")]
+#[ktstr_test(
+    timeout_s = 5,
+    expect = TimedOut,
+    expect_reason = "the test function never returned"
+)]
 fn tp_test_never_returns(ctx: &Ctx) -> Result<AssertResult> {
     fixtures::never_returns(ctx)
+}
+
+/// An LLC scenario on one LLC judges nothing: the trial is Skipped with the scenario's own reason, not
+/// Passed (a test expecting a pass reports it as ignored, like libtest).
+#[ktstr_test(
+    expect = Skipped,
+    expect_reason = "steady_llc needs at least 2 LLCs; this topology has 1"
+)]
+fn tp_llc_scenario_on_one_llc_skips(ctx: &Ctx) -> Result<AssertResult> {
+    (ktstr::scenario::catalog::find("steady_llc")?.run)(ctx)
+}
+
+// True-positive fixtures of the remaining outcome classes and checks: each fails through the real
+// mechanism (a kernel argument, a power-off, a real-time hog, a worker that leaves its cgroup, real
+// migrations, scx_qmap's own fault injection) and is pinned to the reason or detail that says so.
+
+/// Asks for a cpuset on a CPU the VM does not have: the scenario refuses it before any worker starts,
+/// and the test function returns that error.
+#[ktstr_test(
+    topology = "1n1l2c1t",
+    expect = TestError,
+    expect_reason = "CpusetSpec validation failed: Exact cpuset names CPUs 10 that do not exist"
+)]
+fn tp_test_returns_error(ctx: &Ctx) -> Result<AssertResult> {
+    let beyond = ctx.topo.total_cpus() + 8;
+    let def = CgroupDef::named("nowhere").with_cpuset(CpusetSpec::exact([beyond]));
+    Ok(execute_defs(ctx, vec![def])?)
+}
+
+/// The kernel's own scheduler, booted with `nr_cpus=1` while QEMU gives the VM two CPUs: the guest sees
+/// one CPU where the trial asked for two, and stops before the test.
+const ONE_CPU_KERNEL: Scheduler = Scheduler::EEVDF.kargs(&["nr_cpus=1"]);
+
+#[ktstr_test(
+    scheduler = ONE_CPU_KERNEL,
+    topology = "1n1l2c1t",
+    expect = TopologyMismatch,
+    expect_reason = "requested topology 1n1l2c1t but the guest saw 1n1l1c1t"
+)]
+fn tp_kernel_sees_fewer_cpus(ctx: &Ctx) -> Result<AssertResult> {
+    two_cgroups_with_cpusets(ctx)
+}
+
+/// The test powers the guest off itself, so PID 1 never sends its report.
+#[ktstr_test(
+    expect = NoReport,
+    expect_reason = "powered off without a report while the test function ran"
+)]
+fn tp_test_powers_the_guest_off(_ctx: &Ctx) -> Result<AssertResult> {
+    use nix::sys::reboot::{reboot, RebootMode};
+    match reboot(RebootMode::RB_POWER_OFF) {
+        Err(e) => Err(anyhow::anyhow!("reboot(RB_POWER_OFF) failed: {e}")),
+        Ok(never) => match never {},
+    }
+}
+
+/// A SCHED_FIFO hog takes CPU 0 for 3 s (RT throttling and CPU 0's fair server off). While it spins, a
+/// step starts a worker pinned to CPU 0 — one that sleeps 1 ms, then computes — and stops it a second
+/// later. The worker first runs when the hog sleeps, already told to stop: it did no work at all.
+#[ktstr_test(
+    topology = "1n1l2c1t",
+    sysctls = ["kernel/sched_rt_runtime_us=-1"],
+    max_gap_ms = 10000,
+    expect = ChecksFailed,
+    expect_detail = Starved,
+    expect_reason = "starved (0 work units)"
+)]
+fn tp_fifo_hog_starves_a_late_worker(ctx: &Ctx) -> Result<AssertResult> {
+    std::fs::write("/sys/kernel/debug/sched/fair_server/cpu0/runtime", "0")?;
+    let on_cpu0 = |work: WorkType| {
+        Work::new(work)
+            .workers(1)
+            .affinity(AffinityIntent::exact([0]))
+    };
+    let hog = on_cpu0(WorkType::sequence(
+        Phase::Spin(Duration::from_secs(3)),
+        vec![Phase::Sleep(Duration::from_secs(60))],
+    ))
+    .sched_policy(SchedPolicy::fifo(50));
+    let late = on_cpu0(WorkType::sequence(
+        Phase::Sleep(Duration::from_millis(1)),
+        vec![Phase::Spin(Duration::from_millis(50))],
+    ));
+    let backdrop = Backdrop::with_cgroups([CgroupDef::named("hog").push_work(hog)]);
+    let step = Step::with_defs(
+        vec![CgroupDef::named("late").push_work(late)],
+        HoldSpec::Fixed(Duration::from_secs(1)),
+    );
+    Ok(execute_scenario(ctx, &backdrop, vec![step])?)
+}
+
+/// A worker that leaves its cgroup for the root cgroup, pins itself to CPU 1 and spins there until told
+/// to stop, noting each CPU it runs on. A refused move or affinity leaves it on CPU 0, and the fixture
+/// then fails for want of its Isolation detail. It runs in a forked worker: plain syscalls, no output.
+fn breakout_worker(stop: &AtomicBool) -> WorkerReport {
+    let started = Instant::now();
+    let _ = std::fs::write(
+        "/sys/fs/cgroup/cgroup.procs",
+        std::process::id().to_string(),
+    );
+    let mut cpu1 = nix::sched::CpuSet::new();
+    if cpu1.set(1).is_ok() {
+        let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &cpu1);
+    }
+    let (mut work_units, mut iterations, mut ran_on) = (0, 0, [false; 2]);
+    while !stop.load(Ordering::Relaxed) {
+        work_units += spin_burst(1024);
+        iterations += 1;
+        let cpu = nix::sched::sched_getcpu().ok();
+        if let Some(seen) = cpu.and_then(|c| ran_on.get_mut(c)) {
+            *seen = true;
+        }
+    }
+    WorkerReport {
+        work_units,
+        iterations,
+        wall_time_ns: started.elapsed().as_nanos() as u64,
+        cpus_used: (0..ran_on.len()).filter(|&cpu| ran_on[cpu]).collect(),
+        completed: true,
+        ..WorkerReport::default()
+    }
+}
+
+/// A cgroup confined to CPU 0 whose worker breaks out (into the root cgroup, then onto CPU 1): the
+/// isolation check sees it run outside its cpuset.
+#[ktstr_test(
+    topology = "1n1l2c1t",
+    isolation = true,
+    duration_s = 1,
+    expect = ChecksFailed,
+    expect_detail = Isolation,
+    expect_reason = "ran on unexpected CPUs 1"
+)]
+fn tp_worker_leaves_its_cpuset(ctx: &Ctx) -> Result<AssertResult> {
+    let def = CgroupDef::named("confined")
+        .with_cpuset(CpusetSpec::exact([0]))
+        .push_work(Work::new(WorkType::custom("breakout", breakout_worker)).workers(1));
+    Ok(execute_defs(ctx, vec![def])?)
+}
+
+/// A SCHED_FIFO worker that spins 80 ms and sleeps 20 ms shares CPU 0 with a normal worker that spins
+/// 1 ms and sleeps 5 ms: each of the normal worker's wake-ups that lands in a burst waits for its end,
+/// tens of milliseconds. Only the wake-latency check judges.
+#[ktstr_test(
+    duration_s = 1,
+    not_starved = false,
+    max_p99_wake_latency_ns = 10_000_000,
+    expect = ChecksFailed,
+    expect_detail = Benchmark,
+    expect_reason = "p99 wake latency"
+)]
+fn tp_fifo_bursts_delay_wakeups(ctx: &Ctx) -> Result<AssertResult> {
+    let on_cpu0 = |work: WorkType| {
+        Work::new(work)
+            .workers(1)
+            .affinity(AffinityIntent::exact([0]))
+    };
+    let def = CgroupDef::named("shared")
+        .push_work(on_cpu0(WorkType::bursty(80, 20)).sched_policy(SchedPolicy::fifo(50)))
+        .push_work(on_cpu0(WorkType::bursty(1, 5)));
+    Ok(execute_defs(ctx, vec![def])?)
+}
+
+/// A worker that moves itself to a random CPU after every short spin migrates on about half its
+/// iterations, over the 0.1 ceiling.
+#[ktstr_test(
+    duration_s = 1,
+    max_migration_ratio = 0.1,
+    expect = ChecksFailed,
+    expect_detail = Migration,
+    expect_reason = "migration ratio"
+)]
+fn tp_affinity_churn_migrates(ctx: &Ctx) -> Result<AssertResult> {
+    let def =
+        CgroupDef::named("churn").push_work(Work::new(WorkType::affinity_churn(1024)).workers(1));
+    Ok(execute_defs(ctx, vec![def])?)
+}
+
+/// scx_qmap `-e 100` calls scx_bpf_error() on its 100th enqueue: sched_ext ejects it, naming the error
+/// and the scheduler's own message.
+#[ktstr_test(
+    scheduler = SCX_QMAP,
+    extra_sched_args = ["-e", "100"],
+    expect = SchedulerDied,
+    expect_reason = "scx_bpf_error (test triggering error)"
+)]
+fn tp_qmap_error_exit_is_scheduler_death(ctx: &Ctx) -> Result<AssertResult> {
+    two_cgroups_with_cpusets(ctx)
+}
+
+/// scx_qmap `-T 5` drops every 5th kernel-thread enqueue: a kernel thread never runs again, and
+/// sched_ext's watchdog (5 s for qmap) ejects the scheduler while the test still runs.
+#[ktstr_test(
+    scheduler = SCX_QMAP,
+    extra_sched_args = ["-T", "5"],
+    duration_s = 8,
+    expect = SchedulerDied,
+    expect_reason = "runnable task stall"
+)]
+fn tp_qmap_kernel_thread_stall_is_scheduler_death(ctx: &Ctx) -> Result<AssertResult> {
+    two_cgroups_with_cpusets(ctx)
 }
 
 // Rate and latency checks: each fails on a real shape and passes on a healthy one at the same threshold

@@ -59,9 +59,7 @@ pub(crate) fn run_test(func: GuestTestFn, ctx: &Ctx) -> TestEnd {
 fn call(func: GuestTestFn, ctx: &Ctx) -> TestEnd {
     match catch_unwind(AssertUnwindSafe(|| func(ctx))) {
         Ok(Ok(result)) => TestEnd::Returned { result },
-        Ok(Err(error)) => TestEnd::Failed {
-            error: format!("{error:#}"),
-        },
+        Ok(Err(error)) => TestEnd::failed_with(&error),
         Err(panic) => TestEnd::Panicked {
             message: panic
                 .downcast_ref::<&str>()

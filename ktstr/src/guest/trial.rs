@@ -114,7 +114,9 @@ fn run_trial(spec: &TrialSpec, func: GuestTestFn, link: &Link) -> GuestReport {
         .settle(Duration::from_millis(spec.settle_ms))
         .assert(spec.assert)
         .build();
+    link.send(GuestMessage::TestStarted);
     report.test = test_process::run_test(func, &ctx);
+    link.send(GuestMessage::TestEnded);
     reap_orphans(scheduler.as_ref().map(|s| s.pid()));
     finish_scheduler(scheduler, &mut report);
     if let Err(e) = cgroups.cleanup_all() {

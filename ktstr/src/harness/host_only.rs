@@ -19,8 +19,8 @@ pub struct HostOutcome {
     pub result: Option<AssertResult>,
 }
 
-/// Runs `test` on this host and classifies it: passed, checks failed, test error or test panicked.
-/// Setting up (the host's topology, its cgroups) failing is an `Err`: nothing was run.
+/// Runs `test` on this host and classifies it: passed, skipped, checks failed, test error or test
+/// panicked. Setting up (the host's topology, its cgroups) failing is an `Err`: nothing was run.
 pub fn run_host_test(test: &VmTest) -> Result<HostOutcome, String> {
     let topo =
         TestTopology::from_sysfs().map_err(|e| format!("reading this host's topology: {e}"))?;
@@ -35,28 +35,7 @@ pub fn run_host_test(test: &VmTest) -> Result<HostOutcome, String> {
         .build();
     let started = Instant::now();
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (test.func)(&ctx)));
-    let (kind, reason, result) = match ran {
-        Ok(Ok(result)) if result.passed => (
-            OutcomeKind::Passed,
-            "the checks passed".into(),
-            Some(result),
-        ),
-        Ok(Ok(result)) => (
-            OutcomeKind::ChecksFailed,
-            "the checks failed".into(),
-            Some(result),
-        ),
-        Ok(Err(e)) => (
-            OutcomeKind::TestError,
-            format!("the test returned an error: {e:#}"),
-            None,
-        ),
-        Err(panic) => (
-            OutcomeKind::TestPanicked,
-            format!("the test panicked: {}", panic_text(&*panic)),
-            None,
-        ),
-    };
+    let (kind, reason, result) = classify(ran);
     let mut text = format!(
         "=== ktstr {}: {kind:?} (expected {:?})\nhost | cgroups: {} | {:.1} s\nreason: {reason}\n",
         test.trial_name(),
@@ -80,6 +59,42 @@ pub fn run_host_test(test: &VmTest) -> Result<HostOutcome, String> {
     })
 }
 
+/// The class, reason and verdict of a host run from how the test function ended.
+fn classify(
+    ran: std::thread::Result<anyhow::Result<AssertResult>>,
+) -> (OutcomeKind, String, Option<AssertResult>) {
+    match ran {
+        Ok(Ok(result)) if result.passed && result.skipped => (
+            OutcomeKind::Skipped,
+            super::outcome::skip_reason(&result),
+            Some(result),
+        ),
+        Ok(Ok(result)) if result.passed => (
+            OutcomeKind::Passed,
+            "the checks passed".into(),
+            Some(result),
+        ),
+        Ok(Ok(result)) => (
+            OutcomeKind::ChecksFailed,
+            "the checks failed".into(),
+            Some(result),
+        ),
+        Ok(Err(e)) => (
+            OutcomeKind::TestError,
+            format!(
+                "the test returned an error: {}",
+                crate::protocol::error_chain(&e)
+            ),
+            None,
+        ),
+        Err(panic) => (
+            OutcomeKind::TestPanicked,
+            format!("the test panicked: {}", panic_text(&*panic)),
+            None,
+        ),
+    }
+}
+
 fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()
@@ -101,6 +116,10 @@ mod tests {
         Ok(AssertResult::fail_msg("deliberately unfair"))
     }
 
+    fn skips(_: &Ctx) -> anyhow::Result<AssertResult> {
+        Ok(AssertResult::skip("needs 2 LLCs"))
+    }
+
     fn errs(_: &Ctx) -> anyhow::Result<AssertResult> {
         anyhow::bail!("no such cgroup")
     }
@@ -117,6 +136,10 @@ mod tests {
         };
         assert_eq!(run(passes).0, OutcomeKind::Passed);
         assert_eq!(run(fails).0, OutcomeKind::ChecksFailed);
+        assert_eq!(
+            run(skips),
+            (OutcomeKind::Skipped, "skipped: needs 2 LLCs".into())
+        );
         assert_eq!(
             run(errs),
             (

@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use super::budget::{self, Candidate};
 use super::gauntlet::{self, GauntletMode, HostCapacity};
 use super::progress::{Progress, Row};
 use super::verdict::{render, write_record};
-use super::{run_vm_test, OutcomeKind, VmTest};
+use super::{run_vm_test, OutcomeKind, Standing, TrialOutcome, VmTest};
 
 /// Runs `tests`: as PID 1 inside a VM, the trial named on the kernel command line; otherwise each
 /// selected test in its own VM, listed and filtered like `cargo test`. Never returns.
@@ -24,8 +24,11 @@ pub fn main(tests: Vec<VmTest>) -> ! {
         );
         std::process::exit(2);
     }
-    let plan = match check_declarations(&tests).and_then(|()| plan(tests)) {
-        Ok(plan) => plan,
+    let planned = check_declarations(&tests)
+        .and_then(|()| plan(tests))
+        .and_then(|plan| Ok((plan, SkipPolicy::from_env()?)));
+    let (plan, skips) = match planned {
+        Ok(planned) => planned,
         Err(why) => {
             eprintln!("ktstr: {why}");
             std::process::exit(2);
@@ -49,7 +52,7 @@ pub fn main(tests: Vec<VmTest>) -> ! {
     let trials = plan
         .trials
         .into_iter()
-        .map(|t| t.into_trial(&progress))
+        .map(|t| t.into_trial(&progress, skips))
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
     if !args.list && to_run > 1 {
@@ -83,16 +86,42 @@ enum Action {
     CannotRun(String),
 }
 
+/// What a trial that skipped (where it expected a pass) does to the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SkipPolicy {
+    /// libtest's way: reported as ignored, with the reason; the run does not fail for it.
+    Report,
+    /// `KTSTR_FAIL_ON_SKIP=1`: the trial fails.
+    Fail,
+}
+
+impl SkipPolicy {
+    fn from_env() -> Result<SkipPolicy, String> {
+        SkipPolicy::parse(std::env::var("KTSTR_FAIL_ON_SKIP").ok().as_deref())
+    }
+
+    /// `KTSTR_FAIL_ON_SKIP`'s value: unset, empty or 0 reports skips, 1 fails them.
+    fn parse(value: Option<&str>) -> Result<SkipPolicy, String> {
+        match value.map(str::trim) {
+            None | Some("" | "0") => Ok(SkipPolicy::Report),
+            Some("1") => Ok(SkipPolicy::Fail),
+            Some(other) => Err(format!(
+                "KTSTR_FAIL_ON_SKIP={other:?} is not 0 or 1; set 1 to fail a skipped trial, or unset it (or 0) to report it as ignored"
+            )),
+        }
+    }
+}
+
 impl PlannedTrial {
-    fn into_trial(self, progress: &Arc<Progress>) -> Trial {
+    fn into_trial(self, progress: &Arc<Progress>, skips: SkipPolicy) -> Trial {
         let progress = Arc::clone(progress);
         let name = self.name.clone();
-        let trial = Trial::test(self.name, move || {
+        let trial = Trial::ignorable_test(self.name, move || {
             progress.begin();
             let started = std::time::Instant::now();
             let (outcome, result) = match self.action {
-                Action::Vm(test) => judge(&test),
-                Action::Host(test) => judge_on_host(&test),
+                Action::Vm(test) => judge(&test, skips),
+                Action::Host(test) => judge_on_host(&test, skips),
                 Action::CannotRun(why) => (
                     None,
                     Err(Failed::from(format!("cannot run on this host: {why}"))),
@@ -101,7 +130,11 @@ impl PlannedTrial {
             progress.end(Row {
                 name,
                 outcome: outcome.map_or("not run".into(), |k| format!("{k:?}")),
-                as_expected: result.is_ok(),
+                standing: match &result {
+                    Ok(Completion::Completed) => Standing::AsExpected,
+                    Ok(Completion::Ignored { .. }) => Standing::Skipped,
+                    Err(_) => Standing::Unexpected,
+                },
                 wall: started.elapsed(),
             });
             result
@@ -130,22 +163,11 @@ fn plan(tests: Vec<VmTest>) -> Result<Plan, String> {
         if mode.expands(&test) {
             let variants = gauntlet::expand(&test, &host, &kernels)
                 .map_err(|e| format!("test {}: {e}", test.name))?;
-            for variant in variants {
-                let name = variant.test.trial_name();
-                let action = match variant.skip {
-                    Some(why) => {
-                        skipped.push(format!("  {name}: {why}"));
-                        Action::CannotRun(why)
-                    }
-                    None => Action::Vm(Box::new(variant.test)),
-                };
-                let ignored = !mode.runs_variants() || matches!(action, Action::CannotRun(_));
-                trials.push(PlannedTrial {
-                    name,
-                    ignored,
-                    action,
-                });
-            }
+            trials.extend(
+                variants
+                    .into_iter()
+                    .map(|v| variant_trial(v, mode, &mut skipped)),
+            );
         }
         let name = test.trial_name();
         let action = match test.host_only {
@@ -172,6 +194,29 @@ fn plan(tests: Vec<VmTest>) -> Result<Plan, String> {
         notes.extend(apply_budget(&mut trials, budget, seed, &host));
     }
     Ok(Plan { trials, notes })
+}
+
+/// A gauntlet variant as a trial: ignored unless the mode runs variants, and run only to fail when this
+/// host cannot boot it (its name and reason go to `skipped`).
+fn variant_trial(
+    variant: gauntlet::Variant,
+    mode: GauntletMode,
+    skipped: &mut Vec<String>,
+) -> PlannedTrial {
+    let name = variant.test.trial_name();
+    let action = match variant.skip {
+        Some(why) => {
+            skipped.push(format!("  {name}: {why}"));
+            Action::CannotRun(why)
+        }
+        None => Action::Vm(Box::new(variant.test)),
+    };
+    let ignored = !mode.runs_variants() || matches!(action, Action::CannotRun(_));
+    PlannedTrial {
+        name,
+        ignored,
+        action,
+    }
 }
 
 /// `KTSTR_REPEAT`: how many times every trial of the binary runs, over each test's own `repeat`.
@@ -271,10 +316,11 @@ pub fn run_guest(tests: &[VmTest]) -> ! {
     crate::guest::run_guest(&|name| tests.iter().find(|t| t.name == name).map(|t| t.func))
 }
 
-fn judge(test: &VmTest) -> (Option<OutcomeKind>, Result<(), Failed>) {
+fn judge(test: &VmTest, skips: SkipPolicy) -> (Option<OutcomeKind>, Result<Completion, Failed>) {
     let repeats = test.repeats();
     let mut kind = None;
     let mut failures = Vec::new();
+    let mut skipped = None;
     for repeat in 0..repeats {
         let outcome = match run_vm_test(test) {
             Ok(outcome) => outcome,
@@ -290,29 +336,53 @@ fn judge(test: &VmTest) -> (Option<OutcomeKind>, Result<(), Failed>) {
         }
         // One write, so a verdict stays whole when several VMs run at once.
         println!("{text}");
-        if !outcome.as_expected {
-            if outcome.kind == test.expect {
-                text += &format!(
-                    "\nthe outcome class is as expected, but the verdict lacks {}",
-                    test.expectation()
-                );
+        let standing = test.standing(outcome.kind, &outcome.reason, &outcome.detail_kinds());
+        match (standing, skips) {
+            (Standing::AsExpected, _) => {}
+            (Standing::Skipped, SkipPolicy::Report) => {
+                skipped.get_or_insert(outcome.reason.clone());
             }
-            failures.push(text);
+            _ => failures.push(text + &why_unexpected(test, &outcome)),
         }
         kind = Some(outcome.kind);
     }
-    let result = match failures.is_empty() {
-        true => Ok(()),
-        false => Err(Failed::from(format!(
+    if !failures.is_empty() {
+        let failed = Failed::from(format!(
             "{} of {repeats} run(s) not as expected:\n{}",
             failures.len(),
             failures.join("\n")
-        ))),
-    };
-    (kind, result)
+        ));
+        return (kind, Err(failed));
+    }
+    (kind, Ok(completion(skipped)))
 }
 
-fn judge_on_host(test: &VmTest) -> (Option<OutcomeKind>, Result<(), Failed>) {
+/// A trial with no failure: completed, or ignored with the reason it skipped.
+fn completion(skipped: Option<String>) -> Completion {
+    match skipped {
+        Some(reason) => Completion::ignored_with(reason),
+        None => Completion::Completed,
+    }
+}
+
+/// What an unexpected outcome lacked, when its class alone matched or it skipped where skips fail.
+fn why_unexpected(test: &VmTest, outcome: &TrialOutcome) -> String {
+    if outcome.kind == test.expect {
+        return format!(
+            "\nthe outcome class is as expected, but the verdict lacks {}",
+            test.expectation()
+        );
+    }
+    if test.standing(outcome.kind, &outcome.reason, &[]) == Standing::Skipped {
+        return "\nthe trial skipped, and KTSTR_FAIL_ON_SKIP=1 makes a skip fail".into();
+    }
+    String::new()
+}
+
+fn judge_on_host(
+    test: &VmTest,
+    skips: SkipPolicy,
+) -> (Option<OutcomeKind>, Result<Completion, Failed>) {
     let outcome = match super::run_host_test(test) {
         Ok(outcome) => outcome,
         Err(e) => return (None, Err(Failed::from(format!("could not run: {e}")))),
@@ -323,9 +393,13 @@ fn judge_on_host(test: &VmTest) -> (Option<OutcomeKind>, Result<(), Failed>) {
         .iter()
         .flat_map(|r| r.details.iter().map(|d| d.kind))
         .collect();
-    let result = match test.accepts(outcome.kind, &outcome.reason, &details) {
-        true => Ok(()),
-        false => Err(Failed::from(outcome.text)),
+    let result = match (
+        test.standing(outcome.kind, &outcome.reason, &details),
+        skips,
+    ) {
+        (Standing::AsExpected, _) => Ok(Completion::Completed),
+        (Standing::Skipped, SkipPolicy::Report) => Ok(completion(Some(outcome.reason))),
+        _ => Err(Failed::from(outcome.text)),
     };
     (Some(outcome.kind), result)
 }
@@ -347,6 +421,27 @@ mod tests {
 
     fn nothing(_: &Ctx) -> anyhow::Result<AssertResult> {
         Ok(AssertResult::pass())
+    }
+
+    #[test]
+    fn fail_on_skip_takes_1_or_0_and_nothing_else() {
+        assert_eq!(SkipPolicy::parse(None), Ok(SkipPolicy::Report));
+        assert_eq!(SkipPolicy::parse(Some("0")), Ok(SkipPolicy::Report));
+        assert_eq!(SkipPolicy::parse(Some(" 1 ")), Ok(SkipPolicy::Fail));
+        let bad = SkipPolicy::parse(Some("yes")).unwrap_err();
+        assert!(
+            bad.contains("KTSTR_FAIL_ON_SKIP=\"yes\" is not 0 or 1"),
+            "{bad}"
+        );
+    }
+
+    #[test]
+    fn a_skip_becomes_libtests_ignored_with_its_reason() {
+        assert!(matches!(completion(None), Completion::Completed));
+        let ignored = completion(Some("skipped: needs 2 LLCs".into()));
+        assert!(
+            matches!(ignored, Completion::Ignored { reason: Some(ref r) } if r == "skipped: needs 2 LLCs")
+        );
     }
 
     #[test]

@@ -18,4 +18,4 @@ pub use parallel::{default_jobs, run_parallel};
 pub use progress::{Progress, Row};
 pub use runner::{run_vm_test, HarnessError, TrialOutcome};
 pub use verdict::{render, runs_dir, write_record};
-pub use vm_test::{OutcomeKind, TestFn, VmTest};
+pub use vm_test::{OutcomeKind, Standing, TestFn, VmTest};

@@ -1,7 +1,7 @@
 //! Classifying a finished trial from what the guest sent, whether the deadline hit, and the console.
 
 use super::OutcomeKind;
-use crate::assert::DetailKind;
+use crate::assert::{AssertResult, DetailKind};
 use crate::protocol::{GuestMessage, GuestReport, TestEnd, TopologySeen};
 use crate::sched::{diagnose_load_failure, strip_ansi, LoadCause, LoadDiagnosis, ScxLogEvent};
 
@@ -49,8 +49,14 @@ pub(crate) fn classify(seen: &Observed) -> (OutcomeKind, String) {
     if let Some(ejection) = ejection(kernel_log()).filter(|_| !seen.eevdf) {
         let symptom = match seen.report {
             Some(report) => first_symptom(report),
-            None if seen.timed_out => Some("no report before the deadline".to_string()),
-            None => Some("the guest ended without a report".to_string()),
+            None if seen.timed_out => Some(format!(
+                "no report before the deadline; {}",
+                Stage::of(seen).hang()
+            )),
+            None => Some(format!(
+                "the guest ended without a report {}",
+                Stage::of(seen).when()
+            )),
         };
         let then = symptom.map(|s| format!("; then: {s}")).unwrap_or_default();
         return (OutcomeKind::SchedulerDied, format!("{ejection}{then}"));
@@ -139,17 +145,82 @@ fn killed_reason(end: &TestEnd) -> Option<String> {
     ))
 }
 
-/// A guest that never spoke did not boot: say so, with QEMU's last words if it had any.
-fn timeout_reason(seen: &Observed) -> String {
-    if !seen.messages.is_empty() {
-        return "no report before the deadline; QEMU was killed".into();
+/// How far a guest that sent no report got, read from the messages it did send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Under EEVDF: reading the trial, checking the topology, sysctls, the cgroup root.
+    SettingUp,
+    /// The same, then starting the scheduler; the guest says nothing between the two.
+    SettingUpOrStartingScheduler,
+    SchedulerAttached,
+    InTest,
+    AfterTest,
+}
+
+impl Stage {
+    fn of(seen: &Observed) -> Stage {
+        let sent = |want: fn(&GuestMessage) -> bool| seen.messages.iter().any(want);
+        if sent(|m| matches!(m, GuestMessage::TestEnded)) {
+            Stage::AfterTest
+        } else if sent(|m| matches!(m, GuestMessage::TestStarted)) {
+            Stage::InTest
+        } else if sent(|m| matches!(m, GuestMessage::SchedulerReady { .. })) {
+            Stage::SchedulerAttached
+        } else if seen.eevdf {
+            Stage::SettingUp
+        } else {
+            Stage::SettingUpOrStartingScheduler
+        }
     }
-    let said = seen
-        .qemu_stderr
+
+    /// What a guest that stopped here without a word did.
+    fn hang(self) -> &'static str {
+        match self {
+            Stage::SettingUp => "the guest hung before the test started, during set-up",
+            Stage::SettingUpOrStartingScheduler => {
+                "the guest hung before the test started, while setting up or starting the scheduler"
+            }
+            Stage::SchedulerAttached => {
+                "the guest hung before the test started, after the scheduler attached"
+            }
+            Stage::InTest => "the test function never returned",
+            Stage::AfterTest => {
+                "the guest hung after the test function returned, while stopping the scheduler or \
+                 cleaning up"
+            }
+        }
+    }
+
+    /// When, relative to the test function, a guest that ended without a report ended.
+    fn when(self) -> &'static str {
+        match self {
+            Stage::SettingUp | Stage::SettingUpOrStartingScheduler | Stage::SchedulerAttached => {
+                "before the test started"
+            }
+            Stage::InTest => "while the test function ran",
+            Stage::AfterTest => "after the test function returned",
+        }
+    }
+}
+
+/// QEMU's last non-empty stderr line.
+fn qemu_said<'a>(seen: &Observed<'a>) -> Option<&'a str> {
+    seen.qemu_stderr
         .lines()
         .map(str::trim)
-        .rfind(|l| !l.is_empty());
-    match said {
+        .rfind(|l| !l.is_empty())
+}
+
+/// Why the deadline passed: a guest that never spoke did not boot (with QEMU's last words if it had
+/// any); one that did hung where its last message leaves it.
+fn timeout_reason(seen: &Observed) -> String {
+    if !seen.messages.is_empty() {
+        return format!(
+            "{}: no report before the deadline; QEMU was killed",
+            Stage::of(seen).hang()
+        );
+    }
+    match qemu_said(seen) {
         Some(line) => format!(
             "the guest sent nothing within its boot allowance; QEMU was killed; QEMU said: {line}"
         ),
@@ -157,13 +228,10 @@ fn timeout_reason(seen: &Observed) -> String {
     }
 }
 
-/// Why the guest sent no report: QEMU's own words when it failed, else the bare fact.
+/// Why the guest sent no report: QEMU's own words when it failed, else how far the guest got and
+/// whether the kernel powered it off.
 fn no_report_reason(seen: &Observed) -> String {
-    let said = seen
-        .qemu_stderr
-        .lines()
-        .map(str::trim)
-        .rfind(|l| !l.is_empty());
+    let said = qemu_said(seen);
     let status = seen.qemu_status.filter(|s| !s.success());
     match (status, said) {
         (Some(status), Some(line)) => format!("QEMU failed ({status}): {line}"),
@@ -171,9 +239,19 @@ fn no_report_reason(seen: &Observed) -> String {
         (None, Some(line)) if seen.messages.is_empty() => {
             format!("the guest ended without a report or any message; QEMU said: {line}")
         }
-        _ => "the guest ended without a report".into(),
+        _ if seen.messages.is_empty() => "the guest ended without a report or any message".into(),
+        _ => {
+            let how = match seen.console.contains(POWER_DOWN) {
+                true => "the guest powered off",
+                false => "the guest ended",
+            };
+            format!("{how} without a report {}", Stage::of(seen).when())
+        }
     }
 }
+
+/// What the kernel prints as it powers the machine off.
+const POWER_DOWN: &str = "reboot: Power down";
 
 /// The diagnosis of a scheduler that failed to load, from its diagnostic run's output first (libbpf's
 /// log is on there), else from its own.
@@ -277,6 +355,9 @@ fn classify_report(seen: &Observed, report: &GuestReport) -> (OutcomeKind, Strin
     }
     match &report.test {
         TestEnd::Failed { error } => (OutcomeKind::TestError, error.clone()),
+        TestEnd::Returned { result } if result.passed && result.skipped => {
+            (OutcomeKind::Skipped, skip_reason(result))
+        }
         TestEnd::Returned { result } if result.passed => (OutcomeKind::Passed, "passed".into()),
         TestEnd::Returned { result } => {
             let first = result
@@ -289,10 +370,24 @@ fn classify_report(seen: &Observed, report: &GuestReport) -> (OutcomeKind, Strin
     }
 }
 
+/// "skipped: " and why, from the verdict's `Skip` details.
+pub(crate) fn skip_reason(result: &AssertResult) -> String {
+    let why: Vec<&str> = result
+        .details
+        .iter()
+        .filter(|d| d.kind == DetailKind::Skip)
+        .map(|d| d.message.as_str())
+        .collect();
+    match why.is_empty() {
+        true => "skipped: the verdict judged nothing and gave no reason".into(),
+        false => format!("skipped: {}", why.join("; ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assert::{AssertDetail, AssertResult};
+    use crate::assert::AssertDetail;
     use crate::sched::ScxExit;
 
     /// What the host saw of an uneventful trial; tests override the fields they are about.
@@ -385,6 +480,18 @@ mod tests {
                 false,
                 "",
                 OutcomeKind::ChecksFailed,
+            ),
+            (
+                true,
+                started.to_vec(),
+                Some(report(|r| {
+                    r.test = TestEnd::Returned {
+                        result: AssertResult::skip("needs 2 LLCs"),
+                    }
+                })),
+                false,
+                "",
+                OutcomeKind::Skipped,
             ),
             (
                 false,
@@ -586,7 +693,7 @@ mod tests {
         let (_, reason) = observed(Some(std::process::ExitStatus::from_raw(1 << 8)), "");
         assert_eq!(reason, "QEMU failed (exit status: 1) and printed nothing");
         let (_, reason) = observed(Some(std::process::ExitStatus::from_raw(0)), "");
-        assert_eq!(reason, "the guest ended without a report");
+        assert_eq!(reason, "the guest ended without a report or any message");
         let (kind, reason) = classify(&Observed {
             eevdf: true,
             messages: &[],
@@ -661,7 +768,8 @@ mod tests {
         assert_eq!(
             reason,
             "sched_ext ejected scheduler \"qmap\": runnable task stall (kworker/0:1[12] failed to run for 5.004s); \
-             then: no report before the deadline"
+             then: no report before the deadline; the guest hung before the test started, while setting up or \
+             starting the scheduler"
         );
     }
 
@@ -732,5 +840,123 @@ mod tests {
             });
             assert_eq!((kind, reason.as_str()), (want_kind, want_reason));
         }
+    }
+
+    fn silent(messages: &[GuestMessage], eevdf: bool, timed_out: bool) -> (OutcomeKind, String) {
+        classify(&Observed {
+            eevdf,
+            messages,
+            timed_out,
+            ..uneventful()
+        })
+    }
+
+    #[test]
+    fn a_hang_before_the_test_started_is_told_apart_from_a_test_that_never_returned() {
+        use GuestMessage::{Started, TestEnded, TestStarted};
+        let ready = GuestMessage::SchedulerReady {
+            pid: 7,
+            ops_name: "qmap".into(),
+        };
+        let cases = [
+            (vec![Started], true, "the guest hung before the test started, during set-up"),
+            (
+                vec![Started],
+                false,
+                "the guest hung before the test started, while setting up or starting the scheduler",
+            ),
+            (
+                vec![Started, ready.clone()],
+                false,
+                "the guest hung before the test started, after the scheduler attached",
+            ),
+            (
+                vec![Started, ready.clone(), TestStarted],
+                false,
+                "the test function never returned",
+            ),
+            (vec![Started, TestStarted], true, "the test function never returned"),
+            (
+                vec![Started, TestStarted, TestEnded],
+                true,
+                "the guest hung after the test function returned, while stopping the scheduler or \
+                 cleaning up",
+            ),
+        ];
+        for (messages, eevdf, stage) in cases {
+            let (kind, reason) = silent(&messages, eevdf, true);
+            assert_eq!(kind, OutcomeKind::TimedOut, "{messages:?}");
+            assert_eq!(
+                reason,
+                format!("{stage}: no report before the deadline; QEMU was killed")
+            );
+        }
+    }
+
+    #[test]
+    fn a_guest_that_ended_without_a_report_says_when_and_whether_it_powered_off() {
+        use GuestMessage::{Started, TestEnded, TestStarted};
+        let ended = |messages: &[GuestMessage], console: &str| {
+            classify(&Observed {
+                eevdf: true,
+                messages,
+                console,
+                ..uneventful()
+            })
+        };
+        let power_down = "[    4.2] reboot: Power down\n";
+        let cases = [
+            (
+                vec![Started, TestStarted],
+                power_down,
+                "the guest powered off without a report while the test function ran",
+            ),
+            (
+                vec![Started],
+                "",
+                "the guest ended without a report before the test started",
+            ),
+            (
+                vec![Started, TestStarted, TestEnded],
+                power_down,
+                "the guest powered off without a report after the test function returned",
+            ),
+        ];
+        for (messages, console, want) in cases {
+            let (kind, reason) = ended(&messages, console);
+            assert_eq!((kind, reason.as_str()), (OutcomeKind::NoReport, want));
+        }
+    }
+
+    #[test]
+    fn a_skipped_verdict_is_its_own_class_with_its_reasons_and_a_partial_skip_still_passes() {
+        let returned = |result: AssertResult| {
+            let r = report(|r| r.test = TestEnd::Returned { result });
+            classify(&Observed {
+                report: Some(&r),
+                ..uneventful()
+            })
+        };
+        let both = AssertResult::skip("steady_llc needs 2 LLCs")
+            .merge(AssertResult::skip("cross_llc needs 2 LLCs"));
+        assert_eq!(
+            returned(both),
+            (
+                OutcomeKind::Skipped,
+                "skipped: steady_llc needs 2 LLCs; cross_llc needs 2 LLCs".into()
+            )
+        );
+        let partial = AssertResult::skip("steady_llc needs 2 LLCs").merge(AssertResult::pass());
+        assert_eq!(returned(partial).0, OutcomeKind::Passed);
+        let failed_too = AssertResult::skip("x").merge(AssertResult::fail_msg("unfair"));
+        assert_eq!(returned(failed_too).0, OutcomeKind::ChecksFailed);
+        let silent = AssertResult {
+            details: Vec::new(),
+            ..AssertResult::skip("dropped")
+        };
+        assert_eq!(
+            returned(silent).1,
+            "skipped: the verdict judged nothing and gave no reason"
+        );
     }
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use super::progress::{Progress, Row};
-use super::{run_vm_test, HarnessError, TrialOutcome, VmTest};
+use super::{run_vm_test, HarnessError, Standing, TrialOutcome, VmTest};
 
 /// Runs every test of `tests`, `jobs` at a time, keeping `progress` up to date, and calls `done` as each
 /// finishes (from its worker thread, one call at a time, so what it prints stays whole). Returns the
@@ -37,9 +37,9 @@ pub fn run_parallel(
                     outcome: result
                         .as_ref()
                         .map_or("not run".into(), |o| format!("{:?}", o.kind)),
-                    as_expected: result
-                        .as_ref()
-                        .is_ok_and(|o| test.accepts(o.kind, &o.reason, &o.detail_kinds())),
+                    standing: result.as_ref().map_or(Standing::Unexpected, |o| {
+                        test.standing(o.kind, &o.reason, &o.detail_kinds())
+                    }),
                     wall: started.elapsed(),
                 });
                 results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(result);

@@ -1,8 +1,10 @@
 //! How far a run of several trials is: one stderr line each time a trial finishes (done, running, failed,
-//! waiting, and an estimate of the time left), and a table of every trial at the end.
+//! skipped, waiting, and an estimate of the time left), and a table of every trial at the end.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use super::Standing;
 
 /// One finished trial.
 #[derive(Debug, Clone)]
@@ -10,7 +12,7 @@ pub struct Row {
     pub name: String,
     /// The outcome class, or `not run`.
     pub outcome: String,
-    pub as_expected: bool,
+    pub standing: Standing,
     pub wall: Duration,
 }
 
@@ -61,15 +63,16 @@ impl Progress {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// `ktstr: 5/12 done (1 unexpected), 2 running, 5 waiting, 1m40s elapsed, about 2m10s left`.
+    /// `ktstr: 5/12 done (1 unexpected, 1 skipped), 2 running, 5 waiting, 1m40s elapsed, about 2m10s left`.
     fn line(&self, state: &State) -> String {
         let done = state.rows.len();
-        let failed = state.rows.iter().filter(|r| !r.as_expected).count();
+        let failed = count(&state.rows, Standing::Unexpected);
+        let skipped = count(&state.rows, Standing::Skipped);
         let waiting = self.total.saturating_sub(done + state.running);
         let elapsed = self.started.elapsed();
         let left = remaining(&state.rows, state.running, waiting, self.jobs);
         format!(
-            "ktstr: {done}/{} done ({failed} unexpected), {} running, {waiting} waiting, {} elapsed, about {} left",
+            "ktstr: {done}/{} done ({failed} unexpected, {skipped} skipped), {} running, {waiting} waiting, {} elapsed, about {} left",
             self.total,
             state.running,
             clock(elapsed),
@@ -90,18 +93,28 @@ impl Progress {
             table.add_row([
                 row.name.clone(),
                 row.outcome.clone(),
-                if row.as_expected { "yes" } else { "NO" }.to_string(),
+                match row.standing {
+                    Standing::AsExpected => "yes",
+                    Standing::Skipped => "skipped",
+                    Standing::Unexpected => "NO",
+                }
+                .to_string(),
                 format!("{:.1} s", row.wall.as_secs_f64()),
             ]);
         }
-        let unexpected = rows.iter().filter(|r| !r.as_expected).count();
         format!(
-            "{table}\n{} trial(s), {unexpected} unexpected, {} wall with {} at once",
+            "{table}\n{} trial(s), {} unexpected, {} skipped, {} wall with {} at once",
             rows.len(),
+            count(&rows, Standing::Unexpected),
+            count(&rows, Standing::Skipped),
             clock(self.started.elapsed()),
             self.jobs
         )
     }
+}
+
+fn count(rows: &[Row], standing: Standing) -> usize {
+    rows.iter().filter(|r| r.standing == standing).count()
 }
 
 /// The time left: the mean wall so far times the trials still to finish (a running one counts half),
@@ -128,27 +141,33 @@ fn clock(d: Duration) -> String {
 mod tests {
     use super::*;
 
-    fn row(name: &str, ok: bool, secs: u64) -> Row {
+    fn row(name: &str, standing: Standing, secs: u64) -> Row {
+        let outcome = match standing {
+            Standing::AsExpected => "Passed",
+            Standing::Skipped => "Skipped",
+            Standing::Unexpected => "ChecksFailed",
+        };
         Row {
             name: name.into(),
-            outcome: if ok { "Passed" } else { "ChecksFailed" }.into(),
-            as_expected: ok,
+            outcome: outcome.into(),
+            standing,
             wall: Duration::from_secs(secs),
         }
     }
 
     #[test]
     fn the_line_counts_every_state_and_estimates_what_is_left() {
-        let progress = Progress::new(6, 2);
-        for _ in 0..3 {
+        let progress = Progress::new(7, 2);
+        for _ in 0..4 {
             progress.begin();
         }
-        progress.end(row("a", true, 10));
-        progress.end(row("b", false, 20));
+        progress.end(row("a", Standing::AsExpected, 10));
+        progress.end(row("b", Standing::Unexpected, 20));
+        progress.end(row("c", Standing::Skipped, 15));
         let state = progress.lock();
         let line = progress.line(&state);
         assert!(
-            line.starts_with("ktstr: 2/6 done (1 unexpected), 1 running, 3 waiting,"),
+            line.starts_with("ktstr: 3/7 done (1 unexpected, 1 skipped), 1 running, 3 waiting,"),
             "{line}"
         );
         // mean 15 s × (3 waiting + 1 running / 2) / 2 jobs = 26 s
@@ -156,16 +175,25 @@ mod tests {
     }
 
     #[test]
-    fn the_summary_lists_each_trial_once_sorted() {
-        let progress = Progress::new(2, 1);
-        progress.end(row("z/x", true, 65));
-        progress.end(row("a/x", false, 3));
+    fn the_summary_lists_each_trial_once_sorted_and_a_skip_is_neither_pass_nor_failure() {
+        let progress = Progress::new(3, 1);
+        progress.end(row("z/x", Standing::AsExpected, 65));
+        progress.end(row("a/x", Standing::Unexpected, 3));
+        progress.end(row("m/x", Standing::Skipped, 4));
         let table = progress.summary_table();
         let a = table.find("a/x").unwrap();
         let z = table.find("z/x").unwrap();
         assert!(a < z);
         assert!(table.contains("NO") && table.contains("65.0 s"), "{table}");
-        assert!(table.contains("2 trial(s), 1 unexpected"), "{table}");
+        let skip_row = table.lines().find(|l| l.contains("m/x")).unwrap();
+        assert!(
+            skip_row.contains("Skipped") && skip_row.contains("skipped"),
+            "{table}"
+        );
+        assert!(
+            table.contains("3 trial(s), 1 unexpected, 1 skipped"),
+            "{table}"
+        );
         assert_eq!(clock(Duration::from_secs(125)), "2m05s");
     }
 }

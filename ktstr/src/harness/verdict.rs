@@ -9,11 +9,41 @@ use crate::protocol::TopologySeen;
 
 /// The human verdict: header, failures, stats, scheduler log tail, console tail on a crash.
 pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
+    let mut out = header(outcome, expected);
+    if let Some(result) = outcome.report.as_ref().and_then(|r| r.test.result()) {
+        let header = ReportHeader {
+            test: outcome.test.clone(),
+            scheduler: Some(outcome.scheduler.clone()).filter(|s| s != "eevdf"),
+            topology: Some(outcome.topology.clone()),
+        };
+        out += &result.format_human(&header);
+    }
+    out += &scheduler_sections(outcome);
+    let crashed = matches!(
+        outcome.kind,
+        OutcomeKind::GuestKernelPanic | OutcomeKind::TimedOut | OutcomeKind::NoReport
+    );
+    let skipped = outcome.kind == OutcomeKind::Skipped && expected == OutcomeKind::Passed;
+    if crashed || (outcome.kind != expected && !skipped) {
+        out += &evidence(outcome, expected);
+    }
+    let _ = writeln!(
+        out,
+        "prep {} ms, boot {} ms, trial {} ms",
+        outcome.prep_ms,
+        outcome.boot_ms.map_or("?".into(), |b| b.to_string()),
+        outcome.wall_ms
+    );
+    out
+}
+
+/// The first lines: the outcome against the expected one, what ran where, and the reason.
+fn header(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
     let mut out = String::new();
-    let matched = if outcome.kind == expected {
-        "as expected"
-    } else {
-        "UNEXPECTED"
+    let matched = match outcome.kind {
+        kind if kind == expected => "as expected",
+        OutcomeKind::Skipped if expected == OutcomeKind::Passed => "skipped, not judged",
+        _ => "UNEXPECTED",
     };
     let _ = writeln!(
         out,
@@ -48,15 +78,11 @@ pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
         );
     }
     if let Some(report) = &outcome.report {
-        let seen = match &report.topology {
-            TopologySeen::NotChecked => "the guest did not check its topology".to_string(),
-            TopologySeen::Matched => format!("guest saw topology {}", outcome.topology),
-            TopologySeen::Mismatched { shape } => format!("guest saw topology {shape}"),
-            TopologySeen::Unreadable { reason } => {
-                format!("the guest could not read its topology: {reason}")
-            }
-        };
-        let _ = writeln!(out, "{seen}");
+        let _ = writeln!(
+            out,
+            "{}",
+            topology_seen(&report.topology, &outcome.topology)
+        );
     }
     let _ = writeln!(out, "reason: {}", outcome.reason);
     if let Some(diagnosis) = &outcome.load_diagnosis {
@@ -65,14 +91,23 @@ pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
             let _ = writeln!(out, "{line}");
         }
     }
-    if let Some(result) = outcome.report.as_ref().and_then(|r| r.test.result()) {
-        let header = ReportHeader {
-            test: outcome.test.clone(),
-            scheduler: Some(outcome.scheduler.clone()).filter(|s| s != "eevdf"),
-            topology: Some(outcome.topology.clone()),
-        };
-        out += &result.format_human(&header);
+    out
+}
+
+fn topology_seen(seen: &TopologySeen, requested: &str) -> String {
+    match seen {
+        TopologySeen::NotChecked => "the guest did not check its topology".to_string(),
+        TopologySeen::Matched => format!("guest saw topology {requested}"),
+        TopologySeen::Mismatched { shape } => format!("guest saw topology {shape}"),
+        TopologySeen::Unreadable { reason } => {
+            format!("the guest could not read its topology: {reason}")
+        }
     }
+}
+
+/// The scheduler's log tail and sched_ext's exit record.
+fn scheduler_sections(outcome: &TrialOutcome) -> String {
+    let mut out = String::new();
     let sched_log = outcome
         .scheduler_failed_output
         .clone()
@@ -92,35 +127,27 @@ pub fn render(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
     if let Some(exit) = outcome.report.as_ref().and_then(|r| r.scx_exit.as_ref()) {
         let _ = writeln!(out, "--- sched_ext exit ---\n{exit:?}");
     }
-    let crashed = matches!(
-        outcome.kind,
-        OutcomeKind::GuestKernelPanic | OutcomeKind::TimedOut | OutcomeKind::NoReport
-    );
-    if crashed || outcome.kind != expected {
-        out += "--- console (tail) ---\n";
-        for line in &outcome.console_tail {
+    out
+}
+
+/// The console tail, the streamed kernel log (when unexpected) and QEMU's stderr.
+fn evidence(outcome: &TrialOutcome, expected: OutcomeKind) -> String {
+    let mut out = "--- console (tail) ---\n".to_string();
+    for line in &outcome.console_tail {
+        let _ = writeln!(out, "{line}");
+    }
+    if !outcome.kmsg_tail.is_empty() && outcome.kind != expected {
+        out += "--- kernel log, as the guest streamed it (tail) ---\n";
+        for line in tail_of(&outcome.kmsg_tail, 20) {
             let _ = writeln!(out, "{line}");
         }
-        if !outcome.kmsg_tail.is_empty() && outcome.kind != expected {
-            out += "--- kernel log, as the guest streamed it (tail) ---\n";
-            for line in tail_of(&outcome.kmsg_tail, 20) {
-                let _ = writeln!(out, "{line}");
-            }
-        }
-        if !outcome.qemu_stderr_tail.is_empty() {
-            out += "--- QEMU stderr (tail) ---\n";
-            for line in &outcome.qemu_stderr_tail {
-                let _ = writeln!(out, "{line}");
-            }
+    }
+    if !outcome.qemu_stderr_tail.is_empty() {
+        out += "--- QEMU stderr (tail) ---\n";
+        for line in &outcome.qemu_stderr_tail {
+            let _ = writeln!(out, "{line}");
         }
     }
-    let _ = writeln!(
-        out,
-        "prep {} ms, boot {} ms, trial {} ms",
-        outcome.prep_ms,
-        outcome.boot_ms.map_or("?".into(), |b| b.to_string()),
-        outcome.wall_ms
-    );
     out
 }
 

@@ -17,6 +17,9 @@ pub type TestFn = fn(&Ctx) -> anyhow::Result<AssertResult>;
 )]
 pub enum OutcomeKind {
     Passed,
+    /// The test returned a verdict that judged nothing (`AssertResult::skip`); the reason says why. A
+    /// test that expects a pass reports it as skipped (libtest's "ignored"), neither passed nor failed.
+    Skipped,
     ChecksFailed,
     SchedulerFailedToStart,
     SchedulerDied,
@@ -28,6 +31,16 @@ pub enum OutcomeKind {
     TestKilled,
     TimedOut,
     NoReport,
+}
+
+/// What one trial's outcome means for the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// The class the test expects, with its pinned reason and detail.
+    AsExpected,
+    /// A skip where a pass was expected: reported with its reason, counted as neither.
+    Skipped,
+    Unexpected,
 }
 
 /// A test run in a VM: topology, scheduler, duration, checks, and the expected outcome.
@@ -339,6 +352,18 @@ impl VmTest {
                 .is_none_or(|want| details.contains(&want))
     }
 
+    /// What an outcome means for the run: as expected; a skip where this test expects a pass (reported as
+    /// skipped, neither passed nor failed); or unexpected. A failure fixture that skips proved nothing.
+    pub fn standing(&self, kind: OutcomeKind, reason: &str, details: &[DetailKind]) -> Standing {
+        if self.accepts(kind, reason, details) {
+            Standing::AsExpected
+        } else if kind == OutcomeKind::Skipped && self.expect == OutcomeKind::Passed {
+            Standing::Skipped
+        } else {
+            Standing::Unexpected
+        }
+    }
+
     /// What `accepts` wants beyond the class, for a message when only the class matched.
     pub fn expectation(&self) -> String {
         let mut parts = Vec::new();
@@ -388,6 +413,26 @@ mod tests {
         assert!(pinned.accepts(OutcomeKind::SchedulerFailedToStart, rejected, &[]));
         assert!(!pinned.accepts(OutcomeKind::SchedulerFailedToStart, "it exited", &[]));
         assert!(!pinned.accepts(OutcomeKind::SchedulerDied, rejected, &[]));
+    }
+
+    #[test]
+    fn a_skip_stands_apart_only_where_a_pass_was_expected() {
+        let plain = VmTest::new("t", nothing);
+        let fixture = plain.clone().expect(OutcomeKind::ChecksFailed);
+        let skips = plain.clone().expect(OutcomeKind::Skipped);
+        let skipped = OutcomeKind::Skipped;
+        let why = "skipped: needs 2 LLCs";
+        assert_eq!(plain.standing(skipped, why, &[]), Standing::Skipped);
+        assert_eq!(
+            plain.standing(OutcomeKind::Passed, "passed", &[]),
+            Standing::AsExpected
+        );
+        assert_eq!(
+            plain.standing(OutcomeKind::ChecksFailed, "x", &[]),
+            Standing::Unexpected
+        );
+        assert_eq!(fixture.standing(skipped, why, &[]), Standing::Unexpected);
+        assert_eq!(skips.standing(skipped, why, &[]), Standing::AsExpected);
     }
 
     #[test]

@@ -21,6 +21,10 @@ pub enum GuestMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         diagnostic_output: Option<String>,
     },
+    /// PID 1 is about to call the test function: set-up is done and the scheduler, if any, attached.
+    TestStarted,
+    /// The test function ended (returned, failed, panicked or was killed); PID 1 goes on to report.
+    TestEnded,
     /// A line for the host's log.
     Log { line: String },
     /// A kernel log record, forwarded as the kernel wrote it so the host keeps the evidence even when the
@@ -72,6 +76,8 @@ mod tests {
                 },
                 r#"{"type":"scheduler_failed","output":"EXIT: stall\n","reason":"exited"}"#,
             ),
+            (GuestMessage::TestStarted, r#"{"type":"test_started"}"#),
+            (GuestMessage::TestEnded, r#"{"type":"test_ended"}"#),
             (
                 GuestMessage::Log { line: "hi".into() },
                 r#"{"type":"log","line":"hi"}"#,

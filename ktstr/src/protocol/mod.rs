@@ -7,5 +7,5 @@ mod report;
 mod spec;
 
 pub use message::GuestMessage;
-pub use report::{GuestReport, SchedExtSeen, TestEnd, TopologySeen};
+pub use report::{error_chain, GuestReport, SchedExtSeen, TestEnd, TopologySeen};
 pub use spec::TrialSpec;

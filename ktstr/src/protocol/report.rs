@@ -64,6 +64,13 @@ pub enum TestEnd {
 }
 
 impl TestEnd {
+    /// A test function's `Err`, with its causes.
+    pub fn failed_with(error: &anyhow::Error) -> TestEnd {
+        TestEnd::Failed {
+            error: error_chain(error),
+        }
+    }
+
     /// The verdict, when the test function returned one.
     pub fn result(&self) -> Option<&AssertResult> {
         match self {
@@ -76,6 +83,20 @@ impl TestEnd {
     pub fn failed(&self) -> bool {
         !matches!(self, TestEnd::Returned { result } if result.passed)
     }
+}
+
+/// An error and its causes, `: `-separated; a cause is left out when the message before it already
+/// ends with it (an error that prints its source and also returns it from `source()`).
+pub fn error_chain(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain().map(ToString::to_string) {
+        if text.is_empty() {
+            text = cause;
+        } else if !text.ends_with(&cause) {
+            text = format!("{text}: {cause}");
+        }
+    }
+    text
 }
 
 /// What the guest measured and saw.
@@ -102,5 +123,36 @@ impl GuestReport {
             setup_error: Some(error.into()),
             ..GuestReport::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("no CPU 10")]
+    struct Inner;
+
+    /// Prints its source and returns it from `source()` too, as many `thiserror` errors do.
+    #[derive(Debug, thiserror::Error)]
+    #[error("cgroup \"x\": {source}")]
+    struct Outer {
+        #[source]
+        source: Inner,
+    }
+
+    #[test]
+    fn a_cause_the_message_already_shows_is_not_repeated() {
+        let echoing = anyhow::Error::new(Outer { source: Inner }).context("step 0");
+        assert_eq!(error_chain(&echoing), "step 0: cgroup \"x\": no CPU 10");
+        let plain = anyhow::anyhow!("no such cgroup").context("step 1");
+        assert_eq!(error_chain(&plain), "step 1: no such cgroup");
+        assert_eq!(
+            TestEnd::failed_with(&plain),
+            TestEnd::Failed {
+                error: "step 1: no such cgroup".into()
+            }
+        );
     }
 }
