@@ -1,4 +1,5 @@
-//! Verdict fidelity: every true-positive fixture N times and clean catalog runs N times, then a confusion
+//! Verdict fidelity: every fixture of the VM suite (`tests/guest/suite.rs`, pinned as `tests/vm.rs` runs
+//! them), two slower ones of its own, and clean catalog runs, each N times; then a confusion
 //! matrix of expected × observed outcome class, scored like the VM suite: a fixture counts only in its class
 //! with the reason or detail it pins, else under "right class, wrong reason". `cargo bench --bench fidelity
 //! -- N` (default 10). The goal on a 2-core TCG host: each fixture in its own class for its own reason N/N,
@@ -16,26 +17,16 @@ mod score;
 
 use score::Landed;
 
-#[path = "../tests/guest/fixtures.rs"]
-mod fixtures;
+#[path = "../tests/guest/suite.rs"]
+mod suite;
 
-use fixtures::{
-    cgroup_pair_two_to_one, crashes_the_kernel, exhausts_memory, fifo_hog_starves_a_normal_worker,
-    never_returns, panics, split_one_cpu, stacked_beside_an_idle_cpu, static_three_on_two_cpus,
-    whole_catalog,
-};
+use suite::fixtures::{fifo_hog_starves_a_normal_worker, whole_catalog};
 
 fn two_cgroups(ctx: &Ctx) -> Result<AssertResult> {
     Ok(execute_defs(
         ctx,
         vec![CgroupDef::named("cg_0"), CgroupDef::named("cg_1")],
     )?)
-}
-
-fn qmap(args: &[&str]) -> Scheduler {
-    Scheduler::in_tree("scx_qmap")
-        .and_then(|s| s.args(args.iter().copied()))
-        .expect("scx_qmap")
 }
 
 fn simple() -> Scheduler {
@@ -46,79 +37,33 @@ fn topo(text: &str) -> Topology {
     text.parse().expect("a topology")
 }
 
-/// scx_qmap's fault injection, each pinned to the exit reason the kernel gives when it ejects qmap.
-fn scheduler_deaths() -> Vec<VmTest> {
-    let died = |name: &str, args: &[&str], reason: &str| {
-        VmTest::new(name, two_cgroups)
-            .scheduler(qmap(args))
-            .expect(OutcomeKind::SchedulerDied)
-            .expect_reason(reason)
-    };
-    vec![
-        died("stall_qmap_t", &["-t", "10"], "runnable task stall")
-            .topology(topo("2n4l1c1t"))
-            .duration(Duration::from_secs(15)),
-        died("scx_bpf_error_qmap_e", &["-e", "100"], "scx_bpf_error"),
-        died(
-            "dispatch_stall_qmap_l",
-            &["-l", "100"],
-            "runnable task stall",
-        )
-        .duration(Duration::from_secs(15)),
-    ]
+/// Every fixture of the VM suite, as `tests/vm.rs` declares and pins it: `tp_` ones must fail for
+/// their pinned reason, `tn_` ones must pass.
+fn suite_fixtures() -> Vec<VmTest> {
+    ktstr::harness::registered_tests()
+        .into_iter()
+        .filter(|t| t.name().starts_with("tp_") || t.name().starts_with("tn_"))
+        .collect()
 }
 
-/// The worker, test and guest faults, pinned as `ktstr/tests/vm.rs` pins the same fixtures.
-fn other_faults() -> Vec<VmTest> {
-    let rt_hog = |name: &str| {
-        VmTest::new(name, fifo_hog_starves_a_normal_worker)
+/// Fixtures only the bench runs, too slow for every CI run: scx_qmap's dispatch loop, which only the
+/// watchdog catches, and the FIFO hog under scx_simple.
+fn bench_only() -> Vec<VmTest> {
+    let dispatch_loop = Scheduler::in_tree("scx_qmap")
+        .and_then(|s| s.args(["-l", "100"]))
+        .expect("scx_qmap");
+    vec![
+        VmTest::new("dispatch_stall_qmap_l", two_cgroups)
+            .scheduler(dispatch_loop)
+            .duration(Duration::from_secs(15))
+            .expect(OutcomeKind::SchedulerDied)
+            .expect_reason("runnable task stall"),
+        VmTest::new("rt_hog_scx_simple", fifo_hog_starves_a_normal_worker)
+            .scheduler(simple())
             .push_sysctl("kernel/sched_rt_runtime_us", "-1")
             .duration(Duration::from_secs(5))
             .expect(OutcomeKind::ChecksFailed)
-            .expect_detail(DetailKind::Stuck)
-    };
-    vec![
-        rt_hog("rt_hog_eevdf"),
-        rt_hog("rt_hog_scx_simple").scheduler(simple()),
-        VmTest::new("stacked_beside_idle_cpu", stacked_beside_an_idle_cpu)
-            .topology(topo("1n2l2c1t"))
-            .expect(OutcomeKind::ChecksFailed)
-            .expect_detail(DetailKind::Unfair),
-        VmTest::new("test_panic", panics)
-            .expect(OutcomeKind::TestPanicked)
-            .expect_reason("deliberate panic in the test function"),
-        VmTest::new("guest_kernel_panic", crashes_the_kernel)
-            .expect(OutcomeKind::GuestKernelPanic)
-            .expect_reason("sysrq triggered crash"),
-        VmTest::new("hang", never_returns)
-            .timeout(Duration::from_secs(5))
-            .expect(OutcomeKind::TimedOut)
-            .expect_reason("no report before the deadline"),
-        VmTest::new("oom_in_test", exhausts_memory)
-            .memory_mb(512)
-            .expect(OutcomeKind::TestKilled)
-            .expect_reason("killed by the OOM killer"),
-    ]
-}
-
-/// Saturated CPUs split unevenly between equal spinners (as `ktstr/tests/vm.rs` runs them), and the
-/// 55:45 split the spread check lets through.
-fn saturated_splits() -> Vec<VmTest> {
-    let unfair = |name: &str, f: fn(&Ctx) -> Result<AssertResult>| {
-        VmTest::new(name, f)
-            .topology(topo("1n2l2c1t"))
-            .duration(Duration::from_secs(5))
-            .expect(OutcomeKind::ChecksFailed)
-            .expect_detail(DetailKind::Unfair)
-    };
-    vec![
-        unfair("saturated_two_to_one", |ctx| split_one_cpu(ctx, 3)),
-        unfair("saturated_static_100_50_50", static_three_on_two_cpus)
-            .duration(Duration::from_secs(3)),
-        unfair("saturated_cgroup_pair_two_to_one", cgroup_pair_two_to_one),
-        VmTest::new("saturated_55_to_45_passes", |ctx| split_one_cpu(ctx, 1))
-            .topology(topo("1n2l2c1t"))
-            .duration(Duration::from_secs(5)),
+            .expect_detail(DetailKind::Stuck),
     ]
 }
 
@@ -149,13 +94,7 @@ fn clean_runs() -> Vec<VmTest> {
 }
 
 fn tests() -> Vec<VmTest> {
-    [
-        scheduler_deaths(),
-        other_faults(),
-        saturated_splits(),
-        clean_runs(),
-    ]
-    .concat()
+    [suite_fixtures(), bench_only(), clean_runs()].concat()
 }
 
 /// Counts per (fixture row, column where its run landed).

@@ -222,6 +222,10 @@ impl State {
 }
 
 impl CgroupOps for MemCgroups {
+    fn enforces_cpusets(&self) -> bool {
+        false
+    }
+
     fn create_cgroup(&self, name: &str) -> Result<(), CgroupError> {
         let mut state = self.begin(CgroupOp::Create, name)?;
         let mut prefix = String::new();

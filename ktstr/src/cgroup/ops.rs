@@ -29,4 +29,8 @@ pub trait CgroupOps: Send + Sync {
     fn tasks(&self, name: &str) -> Result<Vec<i32>, CgroupError>;
     /// The absolute path of the managed parent (the in-memory double returns a virtual path).
     fn parent_path(&self) -> PathBuf;
+    /// Whether a cpuset written here confines the tasks in the cgroup (false for the in-memory double).
+    fn enforces_cpusets(&self) -> bool {
+        true
+    }
 }

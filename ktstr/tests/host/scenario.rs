@@ -348,3 +348,32 @@ fn every_canned_scenario_runs_by_name() {
         );
     }
 }
+
+/// The in-memory double does not confine workers, so a cpuset scenario says isolation was not judged
+/// rather than failing or passing it.
+#[test]
+fn isolation_over_the_in_memory_double_is_not_judged() {
+    let _serial = crate::serial();
+    let topo = TestTopology::from_sysfs().unwrap();
+    let cgroups = MemCgroups::new();
+    let ctx = Ctx::builder(&cgroups, &topo)
+        .duration(Duration::from_millis(600))
+        .build();
+    let result = catalog::cpuset_swap(&ctx).unwrap();
+    assert!(
+        !result
+            .details
+            .iter()
+            .any(|d| d.kind == DetailKind::Isolation),
+        "{:?}",
+        result.details
+    );
+    assert!(
+        result
+            .not_judged
+            .iter()
+            .any(|n| n.check == "isolation" && n.reason.contains("in-memory cgroup double")),
+        "{:?}",
+        result.not_judged
+    );
+}

@@ -7,6 +7,10 @@ use crate::cgroup::{CgroupError, CgroupGroup, CgroupOps};
 use crate::topology::CpuSet;
 use crate::workload::{CpuTimes, WorkerReport, WorkloadHandle};
 
+/// Why isolation is not judged over the in-memory cgroup double.
+const UNCONFINED: &str = "the in-memory cgroup double does not confine workers to their cpusets; \
+     judge isolation with real cgroup v2 cpusets (in a VM, or `--cgroups real`)";
+
 /// Pseudo-cgroup name under which workers left in the managed parent are judged.
 pub(crate) const HOST: &str = "<host>";
 
@@ -195,11 +199,18 @@ impl<'c> LiveScope<'c> {
             .into_iter()
             .flat_map(WorkloadHandle::stop_and_collect)
             .collect();
+        let unconfined = assert.isolation == Some(true) && !self.ops.enforces_cpusets();
+        let assert = match unconfined {
+            true => assert.merge(&Assert::NO_OVERRIDES.no_isolation_check()),
+            false => *assert,
+        };
+        let mut verdict = assert.assert_cgroup_under(&reports, &phases, idle_pct);
+        if unconfined {
+            verdict.push_not_judged("isolation", UNCONFINED);
+        }
         Judged {
             workers: reports.len(),
-            verdict: assert
-                .assert_cgroup_under(&reports, &phases, idle_pct)
-                .with_cgroup_name(name),
+            verdict: verdict.with_cgroup_name(name),
         }
     }
 }
