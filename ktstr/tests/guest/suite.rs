@@ -211,6 +211,12 @@ fn tp_test_aborts(_ctx: &Ctx) -> Result<AssertResult> {
 // The whole catalog under each published scheduler, on a multi-LLC and a multi-node topology, judged at
 // the default thresholds.
 
+/// The in-tree scx_simple on the multi-node shape: EEVDF's catalog runs on the multi-LLC one above.
+#[ktstr_test(scheduler = SCX_SIMPLE, topology = "2n4l1c1t", duration_s = 3, timeout_s = 360)]
+fn simple_catalog_nodes(ctx: &Ctx) -> Result<AssertResult> {
+    fixtures::whole_catalog(ctx)
+}
+
 #[ktstr_test(scheduler = SCX_BPFLAND, topology = "1n2l2c1t", duration_s = 3, timeout_s = 360)]
 fn bpfland_catalog_llcs(ctx: &Ctx) -> Result<AssertResult> {
     fixtures::whole_catalog(ctx)
@@ -512,13 +518,31 @@ fn tp_worker_leaves_its_cpuset(ctx: &Ctx) -> Result<AssertResult> {
     expect_reason = "p99 wake latency"
 )]
 fn tp_fifo_bursts_delay_wakeups(ctx: &Ctx) -> Result<AssertResult> {
+    bursts_beside_a_waker(ctx, SchedPolicy::fifo(50))
+}
+
+/// The same pair with the bursting worker at normal policy: the waker preempts it, its p99 stays a few
+/// milliseconds, and neither worker leaves CPU 0.
+#[ktstr_test(
+    duration_s = 1,
+    not_starved = false,
+    max_p99_wake_latency_ns = 10_000_000,
+    max_migration_ratio = 0.1
+)]
+fn tn_normal_bursts_meet_the_wake_latency_and_migration_limits(ctx: &Ctx) -> Result<AssertResult> {
+    bursts_beside_a_waker(ctx, SchedPolicy::Normal)
+}
+
+/// A worker that spins 80 ms and sleeps 20 ms under `policy`, beside one that spins 1 ms and sleeps
+/// 5 ms, both on CPU 0.
+fn bursts_beside_a_waker(ctx: &Ctx, policy: SchedPolicy) -> Result<AssertResult> {
     let on_cpu0 = |work: WorkType| {
         Work::new(work)
             .workers(1)
             .affinity(AffinityIntent::exact([0]))
     };
     let def = CgroupDef::named("shared")
-        .push_work(on_cpu0(WorkType::bursty(80, 20)).sched_policy(SchedPolicy::fifo(50)))
+        .push_work(on_cpu0(WorkType::bursty(80, 20)).sched_policy(policy))
         .push_work(on_cpu0(WorkType::bursty(1, 5)));
     Ok(execute_defs(ctx, vec![def])?)
 }

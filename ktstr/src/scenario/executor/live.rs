@@ -37,10 +37,10 @@ impl LiveCgroup {
     /// Records a cpuset written between `since_ns` and `settled_ns` (CLOCK_MONOTONIC); without workers
     /// it is simply the cpuset the next ones start under.
     pub fn set_cpuset(&mut self, cpuset: Option<CpuSet>, since_ns: u64, settled_ns: u64) {
-        let phase = CpusetPhase::changed(since_ns, settled_ns, cpuset.clone());
         if self.handles.is_empty() {
             self.phases = vec![CpusetPhase::from_start(cpuset.clone())];
         } else {
+            let phase = CpusetPhase::changed(since_ns, settled_ns, cpuset.clone());
             self.phases.push(phase);
         }
         self.cpuset = cpuset;
@@ -52,12 +52,10 @@ impl LiveCgroup {
         if other.handles.is_empty() {
             return;
         }
-        let before = match (allowed_union(&self.phases), allowed_union(&other.phases)) {
-            (Some(a), Some(b)) => Some(a.union(&b)),
-            _ => None,
-        };
+        let mut earlier = std::mem::take(&mut self.phases);
+        earlier.extend(other.phases);
         self.phases = vec![
-            CpusetPhase::from_start(before),
+            CpusetPhase::from_start(allowed_union(&earlier)),
             CpusetPhase::changed(since_ns, settled_ns, self.cpuset.clone()),
         ];
         self.handles.extend(other.handles);
