@@ -24,17 +24,20 @@ impl Assert {
     /// assert_eq!(r.details[0].message, "tid 42 starved (0 work units)");
     /// ```
     pub fn assert_cgroup(&self, reports: &[WorkerReport], cpuset: Option<&CpuSet>) -> AssertResult {
-        self.assert_cgroup_under(reports, &[CpusetPhase::from_start(cpuset.cloned())], None)
+        let phases = [CpusetPhase::from_start(cpuset.cloned())];
+        self.assert_cgroup_under(reports, &phases, None, &[])
     }
 
     /// `assert_cgroup` over the cpusets the cgroup had while its workers ran (`phases`, isolation is
     /// judged against each in turn), recording how idle its CPUs were (`idle_pct`, from
-    /// [`crate::workload::CpuTimes`]).
+    /// [`crate::workload::CpuTimes`]); `cohorts` are the report indices where workers moved in mid-run
+    /// begin, whose spread is judged apart.
     pub(crate) fn assert_cgroup_under(
         &self,
         reports: &[WorkerReport],
         phases: &[CpusetPhase],
         idle_pct: Option<f64>,
+        cohorts: &[usize],
     ) -> AssertResult {
         let num_cpus = cpu_count(reports, allowed_union(phases).as_ref());
         let mut result = AssertResult::pass();
@@ -46,7 +49,7 @@ impl Assert {
         for detail in liveness::worker_deaths(reports) {
             result.push_failure(detail);
         }
-        for (check, judgement) in self.judgements(reports, phases, num_cpus) {
+        for (check, judgement) in self.judgements(reports, phases, cohorts, num_cpus) {
             for detail in judgement.failures {
                 result.push_failure(detail);
             }
@@ -62,6 +65,7 @@ impl Assert {
         &self,
         reports: &[WorkerReport],
         phases: &[CpusetPhase],
+        cohorts: &[usize],
         num_cpus: usize,
     ) -> Vec<(&'static str, Judgement)> {
         let mut out = Vec::new();
@@ -80,7 +84,7 @@ impl Assert {
             ));
             out.push((
                 "fairness spread",
-                fairness::fairness_spread(reports, num_cpus, self.spread_limit()),
+                fairness::fairness_by_cohort(reports, cohorts, num_cpus, self.spread_limit()),
             ));
         }
         if let Some(max) = self.max_throughput_cv {

@@ -128,6 +128,41 @@ pub(crate) fn fairness_spread(
     Judgement::failures(vec![AssertDetail::new(DetailKind::Unfair, message)]).leaving_out(left_out)
 }
 
+/// The spread judged within each cohort of workers that ran their whole time together; `starts` are the
+/// indices where cohorts begin. Workers moved in from another cgroup mid-run had that cgroup's treatment
+/// before, so their shares are compared only with the workers they came with.
+pub(crate) fn fairness_by_cohort(
+    reports: &[WorkerReport],
+    starts: &[usize],
+    num_cpus: usize,
+    limit: Limit<f64>,
+) -> Judgement {
+    let mut bounds: Vec<usize> = starts
+        .iter()
+        .copied()
+        .filter(|&i| i < reports.len())
+        .collect();
+    bounds.insert(0, 0);
+    bounds.push(reports.len());
+    bounds.dedup();
+    if bounds.len() <= 2 {
+        return fairness_spread(reports, num_cpus, limit);
+    }
+    let judged: Vec<Judgement> = bounds
+        .windows(2)
+        .map(|w| fairness_spread(&reports[w[0]..w[1]], num_cpus, limit))
+        .collect();
+    let notes: Vec<String> = judged.iter().filter_map(|j| j.not_judged.clone()).collect();
+    let note = (!notes.is_empty()).then(|| {
+        format!(
+            "workers moved in mid-run are compared only with those they came with: {}",
+            notes.join("; ")
+        )
+    });
+    let failures = judged.into_iter().flat_map(|j| j.failures).collect();
+    Judgement::failures(failures).leaving_out(note)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,6 +372,32 @@ mod tests {
         assert_eq!(
             got.not_judged.as_deref(),
             Some("one worker: nothing to compare")
+        );
+    }
+
+    /// Workers that moved in mid-run are judged against those they came with, not against the cgroup's own.
+    #[test]
+    fn cohorts_are_judged_apart() {
+        let limit = Limit::built_in(15.0);
+        let reports = [off(1, 1), off(2, 2), off(3, 25), off(4, 26)];
+        assert_eq!(
+            fairness_by_cohort(&reports, &[0], 4, limit).failures.len(),
+            1
+        );
+        let apart = fairness_by_cohort(&reports, &[0, 2], 4, limit);
+        assert_eq!(apart.failures, [], "{apart:?}");
+        let uneven = [off(1, 1), off(2, 30), off(3, 25), off(4, 26)];
+        assert_eq!(
+            fairness_by_cohort(&uneven, &[2], 4, limit).failures.len(),
+            1
+        );
+        let lone = fairness_by_cohort(&[off(1, 1), off(2, 2), off(3, 60)], &[2], 4, limit);
+        assert_eq!(lone.failures, []);
+        assert!(
+            lone.not_judged
+                .as_deref()
+                .is_some_and(|n| n.contains("one worker: nothing to compare")),
+            "{lone:?}"
         );
     }
 

@@ -21,6 +21,8 @@ pub(crate) struct LiveCgroup {
     /// Every cpuset the cgroup had while it held its current workers, oldest first; empty is unrestricted.
     pub phases: Vec<CpusetPhase>,
     pub handles: Vec<WorkloadHandle>,
+    /// Indices into `handles` where workers moved in from another cgroup begin.
+    pub cohorts: Vec<usize>,
     /// The machine's CPU times when its first workers started.
     pub started: Option<CpuTimes>,
 }
@@ -58,21 +60,24 @@ impl LiveCgroup {
             CpusetPhase::from_start(allowed_union(&earlier)),
             CpusetPhase::changed(since_ns, settled_ns, self.cpuset.clone()),
         ];
+        let offset = self.handles.len();
+        if offset > 0 {
+            self.cohorts.push(offset);
+        }
+        self.cohorts
+            .extend(other.cohorts.iter().map(|i| i + offset));
         self.handles.extend(other.handles);
         self.started = self.started.take().or(other.started);
     }
 
-    /// Takes the workers (with the cpusets they ran under), leaving the cgroup empty with its cpuset.
-    pub fn take_workers(&mut self) -> (Vec<WorkloadHandle>, Vec<CpusetPhase>, Option<CpuTimes>) {
-        let phases = std::mem::replace(
-            &mut self.phases,
-            vec![CpusetPhase::from_start(self.cpuset.clone())],
-        );
-        (
-            std::mem::take(&mut self.handles),
-            phases,
-            self.started.take(),
-        )
+    /// Takes the workers with what is known of their run, leaving the cgroup empty with its cpuset.
+    pub fn take_workers(&mut self) -> LiveCgroup {
+        let empty = LiveCgroup {
+            cpuset: self.cpuset.clone(),
+            phases: vec![CpusetPhase::from_start(self.cpuset.clone())],
+            ..LiveCgroup::default()
+        };
+        std::mem::replace(self, empty)
     }
 }
 
@@ -184,25 +189,27 @@ impl<'c> LiveScope<'c> {
         let Some(live) = self.cgroups.get_mut(name) else {
             return Judged::default();
         };
-        let (handles, phases, started) = live.take_workers();
-        if handles.is_empty() {
+        let taken = live.take_workers();
+        if taken.handles.is_empty() {
             return Judged::default();
         }
-        let phases = if name == HOST { Vec::new() } else { phases };
+        let phases = if name == HOST {
+            Vec::new()
+        } else {
+            taken.phases
+        };
         let allowed = allowed_union(&phases);
-        let idle_pct = started
+        let idle_pct = taken
+            .started
             .zip(CpuTimes::now())
             .and_then(|(start, end)| start.idle_pct_until(&end, allowed.as_ref()));
-        let reports: Vec<WorkerReport> = handles
-            .into_iter()
-            .flat_map(WorkloadHandle::stop_and_collect)
-            .collect();
+        let (reports, cohorts) = collect(taken.handles, &taken.cohorts);
         let unconfined = assert.isolation == Some(true) && !self.ops.enforces_cpusets();
         let assert = match unconfined {
             true => assert.merge(&Assert::NO_OVERRIDES.no_isolation_check()),
             false => *assert,
         };
-        let mut verdict = assert.assert_cgroup_under(&reports, &phases, idle_pct);
+        let mut verdict = assert.assert_cgroup_under(&reports, &phases, idle_pct, &cohorts);
         if unconfined {
             verdict.push_not_judged("isolation", UNCONFINED);
         }
@@ -211,4 +218,18 @@ impl<'c> LiveScope<'c> {
             verdict: verdict.with_cgroup_name(name),
         }
     }
+}
+
+/// Stops the workers and collects their reports, with the report indices where each cohort of handles
+/// (`cohorts`, handle indices) begins.
+fn collect(handles: Vec<WorkloadHandle>, cohorts: &[usize]) -> (Vec<WorkerReport>, Vec<usize>) {
+    let mut reports = Vec::new();
+    let mut starts = Vec::new();
+    for (i, handle) in handles.into_iter().enumerate() {
+        if cohorts.contains(&i) {
+            starts.push(reports.len());
+        }
+        reports.extend(handle.stop_and_collect());
+    }
+    (reports, starts)
 }
