@@ -23,7 +23,7 @@ use cli::{Cli, Command};
 fn main() {
     // Inside a VM this binary is PID 1 and runs the canned scenario named on the kernel command line.
     if std::process::id() == 1 {
-        ktstr::harness::run_guest(&run_cmd::catalog_tests());
+        ktstr::pipeline::run_guest(&run_cmd::catalog_tests());
     }
     // Output piped into `head` ends the process quietly, as other command-line tools do, not with a
     // broken-pipe panic from `println!`.

@@ -1,7 +1,8 @@
 //! `ktstr run` and `ktstr list`: canned scenarios on this host, or each in its own VM (`--vm`).
 
 use std::num::NonZeroUsize;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::error::CliError;
 
@@ -13,13 +14,16 @@ macro_rules! say {
         if $json { eprintln!($($arg)*) } else { println!($($arg)*) }
     };
 }
-use ktstr::assert::ReportHeader;
-use ktstr::harness::{render, run_vm_test, write_record, OutcomeKind, VmTest};
-use ktstr::host::{CgroupMode, HostCgroups, HostRun};
+use ktstr::harness::VmTest;
+use ktstr::host::CgroupMode;
 use ktstr::kernel::resolve_kernel;
+use ktstr::pipeline::gauntlet::{self, GauntletMode, HostCapacity};
+use ktstr::pipeline::{
+    self, JsonLines, Plan, PlanInputs, Progress, Records, Sink, Sinks, SkipPolicy, Tally,
+    VerdictText,
+};
 use ktstr::scenario::catalog::{self, CannedScenario};
 use ktstr::sched::Scheduler;
-use ktstr::topology::TestTopology;
 
 use crate::cli::RunArgs;
 
@@ -58,29 +62,6 @@ pub fn list(filter: Option<&str>, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// One verdict as one line of JSON: `ktstr run --json`.
-fn verdict_json(
-    outcome: &ktstr::harness::TrialOutcome,
-    record: Option<&std::path::Path>,
-) -> String {
-    let result = outcome.report.as_ref().and_then(|r| r.test.result());
-    serde_json::json!({
-        "test": outcome.test,
-        "kind": outcome.kind,
-        "as_expected": outcome.as_expected,
-        "reason": outcome.reason,
-        "topology": outcome.topology,
-        "scheduler": outcome.scheduler,
-        "profile": outcome.profile,
-        "accel": outcome.accel,
-        "wall_ms": outcome.wall_ms,
-        "details": result.map(|r| &r.details),
-        "stats": result.map(|r| &r.stats),
-        "record": record,
-    })
-    .to_string()
-}
-
 /// The catalog as VM tests: what the guest role (this binary as PID 1) looks trials up in.
 pub fn catalog_tests() -> Vec<VmTest> {
     catalog::catalog()
@@ -89,66 +70,128 @@ pub fn catalog_tests() -> Vec<VmTest> {
         .collect()
 }
 
+/// `ktstr run`: the selected scenarios planned, run and reported by the trial pipeline — on this host, or
+/// each in its own VM (`--vm`), over the gauntlet (`--gauntlet`).
 pub fn run(args: RunArgs) -> Result<()> {
+    let scheduler = scheduler_of(&args)?;
+    let plan = pipeline::plan(plan_inputs(&args, &scheduler)?).map_err(CliError::BadEnvironment)?;
     if args.vm {
-        return run_in_vms(args);
+        preflight(&plan)?;
+        describe_vm_run(&args, &scheduler, &plan)?;
+    } else {
+        say!(
+            args.json,
+            "ktstr run: {} scenario(s) on this host",
+            plan.trials.len()
+        );
     }
-    let scenarios = select(&args.scenarios)?;
-    let topo = TestTopology::from_sysfs().map_err(CliError::HostTopology)?;
-    let cgroups = HostCgroups::open(args.cgroups.into())?;
-    let shape = topo.shape().map_or_else(
-        |_| format!("{} cpus (non-uniform)", topo.total_cpus()),
-        |s| s.to_string(),
-    );
-    say!(
-        args.json,
-        "ktstr run: {} scenario(s) on this host, topology {shape}",
-        scenarios.len()
-    );
-    say!(args.json, "cgroups: {}", cgroups.description);
-    let settings = HostRun {
-        duration: Duration::from_secs_f64(args.duration),
-        workers_per_cgroup: args.workers.get(),
-        ..HostRun::default()
+    for note in &plan.notes {
+        say!(args.json, "{note}");
+    }
+    let jobs = match args.vm {
+        true => args
+            .jobs
+            .map_or_else(pipeline::default_jobs, NonZeroUsize::get),
+        false => 1,
     };
-    let mut tally = Tally::default();
-    for scenario in &scenarios {
-        let started = Instant::now();
-        let header = ReportHeader {
-            test: scenario.name.to_string(),
-            scheduler: None,
-            topology: Some(shape.clone()),
-        };
-        match settings.run(scenario, &topo, &cgroups) {
-            Ok(result) => {
-                tally.add(Tally::kind_of(&result), args.fail_on_skip);
-                match args.json {
-                    true => println!(
-                        "{}",
-                        serde_json::json!({
-                            "test": scenario.name, "host": true, "passed": result.passed,
-                            "skipped": result.skipped, "details": result.details,
-                            "stats": result.stats, "wall_ms": started.elapsed().as_millis() as u64,
-                        })
-                    ),
-                    false => print!("{}", result.format_human(&header)),
-                }
-            }
-            Err(error) => {
-                tally.failed += 1;
-                match args.json {
-                    true => println!(
-                        "{}",
-                        serde_json::json!({"test": scenario.name, "host": true, "error": format!("{error:#}")})
-                    ),
-                    false => println!("ktstr_test '{}' could not run: {error:#}", scenario.name),
-                }
-            }
-        }
-        say!(args.json, "  ({:.1}s)\n", started.elapsed().as_secs_f64());
+    let total = plan.runnable().count();
+    let progress = Arc::new(Progress::new(total, jobs));
+    let verdicts: Box<dyn Sink> = match args.json {
+        true => Box::new(JsonLines),
+        false => Box::new(VerdictText),
+    };
+    let sinks = Sinks::new(vec![
+        Box::new(Records),
+        verdicts,
+        Box::new(Arc::clone(&progress)),
+    ]);
+    let skips = match args.fail_on_skip {
+        true => SkipPolicy::Fail,
+        false => SkipPolicy::Report,
+    };
+    let tally = Tally::of(&pipeline::run_all(&plan, jobs, &sinks, skips));
+    if total > 1 {
+        say!(args.json, "{}", progress.summary_table());
     }
     say!(args.json, "{}", tally.summary());
-    tally.result()
+    match tally.failed {
+        0 => Ok(()),
+        failed => Err(CliError::ScenariosFailed(failed)),
+    }
+}
+
+/// What the pipeline plans from the command line: each selected scenario as a test (host-only without
+/// `--vm`), the gauntlet when asked, the repeats, and the budget (`--budget`, else the environment's).
+fn plan_inputs(args: &RunArgs, scheduler: &Scheduler) -> Result<PlanInputs> {
+    let tests = select(&args.scenarios)?
+        .into_iter()
+        .map(|scenario| scenario_test(scenario, args, scheduler))
+        .collect();
+    let budget = match args.budget {
+        Some(secs) => Some((Duration::from_secs_f64(secs), args.seed.unwrap_or(0))),
+        None => pipeline::budget::from_env().map_err(CliError::BadEnvironment)?,
+    };
+    Ok(PlanInputs {
+        tests,
+        gauntlet: match args.gauntlet {
+            true => GauntletMode::Marked,
+            false => GauntletMode::Listed,
+        },
+        kernels: gauntlet::kernels_from_env().map_err(CliError::BadEnvironment)?,
+        repeat: Some(args.repeat.get() as u32),
+        budget,
+        host: HostCapacity::here(),
+    })
+}
+
+/// One canned scenario as the test the command line asks for.
+fn scenario_test(scenario: &CannedScenario, args: &RunArgs, scheduler: &Scheduler) -> VmTest {
+    let test = VmTest::new(scenario.name, scenario.run)
+        .duration(Duration::from_secs_f64(args.duration))
+        .workers_per_cgroup(args.workers.get());
+    let test = match (args.vm, args.gauntlet) {
+        (false, _) => return test.host_only().host_cgroups(args.cgroups.into()),
+        (true, false) => test,
+        (true, true) => test.gauntlet(),
+    };
+    let test = test.topology(args.topology).scheduler(scheduler.clone());
+    match args.kernel_flavor {
+        Some(flavor) => test.kernel_flavor(flavor),
+        None => test,
+    }
+}
+
+/// Bad input (a topology this host cannot boot, a scheduler path that is not a program) stops the
+/// command before any VM boots.
+fn preflight(plan: &Plan) -> Result<()> {
+    for test in plan.runnable().filter_map(|t| t.test()) {
+        ktstr::harness::preflight(test)?;
+    }
+    Ok(())
+}
+
+/// The lines before a VM run: where the scheduler's binary is, and what runs how.
+fn describe_vm_run(args: &RunArgs, scheduler: &Scheduler, plan: &Plan) -> Result<()> {
+    if let Some(located) = scheduler.locate(|name| resolve_kernel().ok()?.scheduler(name))? {
+        say!(
+            args.json,
+            "scheduler binary: {} ({})",
+            located.path.display(),
+            located.source
+        );
+    }
+    let shape = match args.gauntlet {
+        true => "over the gauntlet's presets".to_string(),
+        false => format!("each in a VM of topology {}", args.topology),
+    };
+    say!(
+        args.json,
+        "ktstr run: {} of {} trial(s) {shape} under {}",
+        plan.runnable().count(),
+        plan.trials.len(),
+        scheduler.name()
+    );
+    Ok(())
 }
 
 /// The scheduler `--scheduler`, `--profile` and `--sched-arg` name (EEVDF without `--scheduler`).
@@ -164,99 +207,6 @@ fn scheduler_of(args: &RunArgs) -> Result<Scheduler> {
     match args.sched_args.is_empty() {
         true => Ok(scheduler),
         false => Ok(scheduler.args(args.sched_args.iter().cloned())?),
-    }
-}
-
-fn run_in_vms(args: RunArgs) -> Result<()> {
-    if args.gauntlet {
-        return run_gauntlet(args);
-    }
-    let scenarios = select(&args.scenarios)?;
-    let scheduler = scheduler_of(&args)?;
-    if let Some(located) = scheduler.locate(|name| resolve_kernel().ok()?.scheduler(name))? {
-        say!(
-            args.json,
-            "scheduler binary: {} ({})",
-            located.path.display(),
-            located.source
-        );
-    }
-    say!(
-        args.json,
-        "ktstr run: {} scenario(s), each in a VM of topology {} under {}",
-        scenarios.len(),
-        args.topology,
-        scheduler.name()
-    );
-    let mut tally = Tally::default();
-    for scenario in &scenarios {
-        let test = VmTest::new(scenario.name, scenario.run)
-            .topology(args.topology)
-            .scheduler(scheduler.clone())
-            .duration(Duration::from_secs_f64(args.duration))
-            .workers_per_cgroup(args.workers.get());
-        let test = match args.kernel_flavor {
-            Some(flavor) => test.kernel_flavor(flavor),
-            None => test,
-        };
-        for repeat in 0..args.repeat.get() as u32 {
-            let outcome = run_vm_test(&test)?;
-            tally.add(outcome.kind, args.fail_on_skip);
-            let record = write_record(&outcome, repeat);
-            if args.json {
-                println!("{}", verdict_json(&outcome, record.as_deref().ok()));
-                continue;
-            }
-            println!("{}", render(&outcome, OutcomeKind::Passed));
-            match record {
-                Ok(path) => println!("run record: {}\n", path.display()),
-                Err(e) => println!("run record not written: {e}\n"),
-            }
-        }
-    }
-    say!(args.json, "{}", tally.summary());
-    tally.result()
-}
-
-/// Scenario verdicts of a run: a skip counts as failed only under `--fail-on-skip`.
-#[derive(Debug, Default, PartialEq)]
-struct Tally {
-    passed: usize,
-    failed: usize,
-    skipped: usize,
-}
-
-impl Tally {
-    fn add(&mut self, kind: OutcomeKind, fail_on_skip: bool) {
-        match kind {
-            OutcomeKind::Passed => self.passed += 1,
-            OutcomeKind::Skipped if !fail_on_skip => self.skipped += 1,
-            _ => self.failed += 1,
-        }
-    }
-
-    /// The class of a host run's verdict.
-    fn kind_of(result: &ktstr::assert::AssertResult) -> OutcomeKind {
-        match (result.passed, result.skipped) {
-            (false, _) => OutcomeKind::ChecksFailed,
-            (true, true) => OutcomeKind::Skipped,
-            (true, false) => OutcomeKind::Passed,
-        }
-    }
-
-    /// `3 passed, 1 failed, 1 skipped`.
-    fn summary(&self) -> String {
-        format!(
-            "{} passed, {} failed, {} skipped",
-            self.passed, self.failed, self.skipped
-        )
-    }
-
-    fn result(&self) -> Result<()> {
-        match self.failed {
-            0 => Ok(()),
-            failed => Err(CliError::ScenariosFailed(failed)),
-        }
     }
 }
 
@@ -277,153 +227,65 @@ impl From<crate::cli::CgroupsArg> for CgroupMode {
     }
 }
 
-/// `run --vm --gauntlet`: each scenario over every preset × profile this host can boot, narrowed by the
-/// budget, `--jobs` at a time, with progress and a summary table.
-fn run_gauntlet(args: RunArgs) -> Result<()> {
-    use ktstr::harness::budget::{self, Candidate};
-    use ktstr::harness::gauntlet::{self, HostCapacity};
-    use ktstr::harness::{run_parallel, Progress};
-
-    let scenarios = select(&args.scenarios)?;
-    let scheduler = scheduler_of(&args)?;
-    let host = HostCapacity::here();
-    let kernels = gauntlet::kernels_from_env().map_err(CliError::BadEnvironment)?;
-    let mut tests = Vec::new();
-    let mut skipped = Vec::new();
-    for scenario in &scenarios {
-        let test = VmTest::new(scenario.name, scenario.run)
-            .scheduler(scheduler.clone())
-            .duration(Duration::from_secs_f64(args.duration))
-            .workers_per_cgroup(args.workers.get())
-            .gauntlet();
-        let test = match args.kernel_flavor {
-            Some(flavor) => test.kernel_flavor(flavor),
-            None => test,
-        };
-        for variant in gauntlet::expand(&test, &host, &kernels)? {
-            match variant.skip {
-                Some(why) => skipped.push(format!("  {}: {why}", variant.test.trial_name())),
-                None => tests.push(variant.test),
-            }
-        }
-    }
-    let all = tests.len();
-    let budget = match args.budget {
-        Some(secs) => Some((Duration::from_secs_f64(secs), args.seed.unwrap_or(0))),
-        None => budget::from_env().map_err(CliError::BadEnvironment)?,
-    };
-    if let Some((budget, seed)) = budget {
-        let measured = budget::measured_walls(&ktstr::runs::runs_root());
-        let candidates: Vec<Candidate> = tests
-            .iter()
-            .map(|t| Candidate::of(t, host.accel, &measured))
-            .collect();
-        let selection = budget::select(&candidates, budget, seed);
-        say!(
-            args.json,
-            "{}",
-            selection.summary(candidates.len(), budget, seed)
-        );
-        let mut chosen = selection.chosen.clone();
-        chosen.sort_unstable();
-        tests = chosen.into_iter().map(|i| tests[i].clone()).collect();
-    }
-    let jobs = args
-        .jobs
-        .map_or_else(ktstr::harness::default_jobs, NonZeroUsize::get);
-    say!(
-        args.json,
-        "ktstr run --gauntlet: {} of {all} variant(s) under {}, {jobs} VM(s) at once",
-        tests.len(),
-        scheduler.name()
-    );
-    if !skipped.is_empty() {
-        say!(
-            args.json,
-            "{} variant(s) this host ({:?}, {} CPUs) cannot boot, skipped:",
-            skipped.len(),
-            host.accel,
-            host.cpus
-        );
-        for line in &skipped {
-            say!(args.json, "{line}");
-        }
-    }
-    let tests: Vec<VmTest> = tests
-        .iter()
-        .flat_map(|t| std::iter::repeat_n(t.clone(), args.repeat.get()))
-        .collect();
-    let repeats_done = std::sync::Mutex::new(std::collections::HashMap::<String, u32>::new());
-    let progress = Progress::new(tests.len(), jobs);
-    let results = run_parallel(&tests, jobs, &progress, |test, result| match result {
-        Ok(outcome) => {
-            let repeat = {
-                let mut done = repeats_done.lock().unwrap_or_else(|p| p.into_inner());
-                let n = done.entry(outcome.test.clone()).or_insert(0);
-                *n += 1;
-                *n - 1
-            };
-            let record = write_record(outcome, repeat);
-            if args.json {
-                println!("{}", verdict_json(outcome, record.as_deref().ok()));
-                return;
-            }
-            let mut text = render(outcome, test.expected());
-            match record {
-                Ok(path) => text += &format!("\nrun record: {}\n", path.display()),
-                Err(e) => text += &format!("\nrun record not written: {e}\n"),
-            }
-            println!("{text}");
-        }
-        Err(e) => println!("=== ktstr {}: could not run: {e}\n", test.trial_name()),
-    });
-    say!(args.json, "{}", progress.summary_table());
-    if let Some(Err(e)) = results.iter().find(|r| r.is_err()) {
-        eprintln!("ktstr: a variant could not run: {e}");
-    }
-    let mut tally = Tally::default();
-    for result in &results {
-        match result {
-            Ok(outcome) => tally.add(outcome.kind, args.fail_on_skip),
-            Err(_) => tally.failed += 1,
-        }
-    }
-    tally.result()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
 
+    /// Each trial of a plan as the run stage sees it: name, whether it runs, repeats, and what it runs.
+    fn shape(plan: &Plan) -> Vec<String> {
+        plan.trials
+            .iter()
+            .map(|t| match t.test() {
+                Some(test) => format!(
+                    "{} ignored={} repeats={} topology={} scheduler={}",
+                    t.name,
+                    t.ignored,
+                    test.repeats(),
+                    test.vm_topology(),
+                    test.sched().all_args().join(" ")
+                ),
+                None => format!("{} ignored={} cannot run", t.name, t.ignored),
+            })
+            .collect()
+    }
+
+    /// `ktstr run --vm --gauntlet --repeat 2` and a test binary under `KTSTR_GAUNTLET=1 KTSTR_REPEAT=2`
+    /// plan the same trials for the same test.
     #[test]
-    fn a_skip_is_neither_passed_nor_failed_unless_asked() {
-        let kinds = [
-            OutcomeKind::Passed,
-            OutcomeKind::Skipped,
-            OutcomeKind::ChecksFailed,
-        ];
-        let tally = |fail_on_skip| {
-            let mut tally = Tally::default();
-            kinds.iter().for_each(|k| tally.add(*k, fail_on_skip));
-            tally
+    fn the_command_line_and_a_test_binary_plan_the_same_trials() {
+        let cli = crate::cli::Cli::parse_from([
+            "ktstr",
+            "run",
+            "--vm",
+            "--gauntlet",
+            "--repeat",
+            "2",
+            "--scheduler",
+            "scx_qmap",
+            "--duration",
+            "2",
+            "steady",
+        ]);
+        let crate::cli::Command::Run(args) = cli.command else {
+            panic!("parsed as run");
         };
-        let reported = tally(false);
-        assert_eq!(
-            (reported.passed, reported.failed, reported.skipped),
-            (1, 1, 1)
-        );
-        let failing = tally(true);
-        assert_eq!((failing.passed, failing.failed, failing.skipped), (1, 2, 0));
-        assert_eq!(reported.summary(), "1 passed, 1 failed, 1 skipped");
-        let skip = ktstr::assert::AssertResult::skip("needs 2 LLCs");
-        assert_eq!(Tally::kind_of(&skip), OutcomeKind::Skipped);
-        let mut skipped_only = Tally::default();
-        skipped_only.add(OutcomeKind::Skipped, false);
-        assert!(skipped_only.result().is_ok());
-        skipped_only.add(OutcomeKind::Skipped, true);
-        assert!(matches!(
-            skipped_only.result(),
-            Err(CliError::ScenariosFailed(1))
-        ));
+        let scheduler = scheduler_of(&args).unwrap();
+        let from_cli = pipeline::plan(plan_inputs(&args, &scheduler).unwrap()).unwrap();
+        // What `#[ktstr_test(topology = "1n2l2c1t", scheduler = SCX_QMAP, gauntlet = true)] fn steady`
+        // declares: the command line's default topology, scheduler and duration.
+        let steady = catalog::find("steady").unwrap();
+        let declared = VmTest::new("steady", steady.run)
+            .topology(args.topology)
+            .scheduler(ktstr::schedulers::SCX_QMAP)
+            .gauntlet();
+        std::env::set_var("KTSTR_GAUNTLET", "1");
+        std::env::set_var("KTSTR_REPEAT", "2");
+        let from_binary = pipeline::plan(PlanInputs::from_env(vec![declared]).unwrap()).unwrap();
+        std::env::remove_var("KTSTR_GAUNTLET");
+        std::env::remove_var("KTSTR_REPEAT");
+        assert!(from_cli.trials.len() > 10, "{}", from_cli.trials.len());
+        assert_eq!(shape(&from_cli), shape(&from_binary));
+        assert_eq!(from_cli.notes, from_binary.notes);
     }
 }

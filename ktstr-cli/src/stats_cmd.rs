@@ -98,14 +98,16 @@ fn show(root: &std::path::Path, spec: &str) -> Result<()> {
     .to_vec()];
     for r in &run.records {
         rows.push(vec![
-            r.test.clone(),
+            r.test().to_string(),
             r.repeat.to_string(),
-            format!("{:?}", r.kind),
+            format!("{:?}", r.kind()),
             if r.ok() { "yes".into() } else { "NO".into() },
-            format::duration(r.wall_ms as f64 / 1000.0),
-            r.kernel_stamp
-                .as_ref()
-                .and_then(|k| k.key.clone())
+            format::duration(r.outcome.timings.wall_ms as f64 / 1000.0),
+            r.outcome
+                .vm
+                .kernel_stamp
+                .key
+                .clone()
                 .unwrap_or_else(|| "-".into()),
             r.metrics.len().to_string(),
         ]);

@@ -1,7 +1,7 @@
 //! `ktstr topo`: this host's CPU topology in the `XnYlZcWt` form and as a tree (nodes, LLCs, cores and their
 //! CPUs), and which gauntlet presets it can boot under its accelerator.
 
-use ktstr::harness::gauntlet::HostCapacity;
+use ktstr::pipeline::gauntlet::HostCapacity;
 use ktstr::topology::presets::PRESETS;
 use ktstr::topology::{format_cpu_list, TestTopology};
 use serde::Serialize;

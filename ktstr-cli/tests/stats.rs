@@ -5,6 +5,12 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use ktstr::outcome::{
+    Evidence, KernelStamp, OutcomeKind, SchedulerRun, Timings, TrialId, TrialOutcome, Verdict,
+    VmRun,
+};
+use ktstr::runs::TrialRecord;
+
 const KTSTR: &str = env!("CARGO_BIN_EXE_ktstr");
 
 /// A run directory `root/id` with `run.json` and one record per value of `gaps` (one repeat each).
@@ -19,18 +25,63 @@ fn write_run(root: &Path, id: &str, accel: &str, gaps: &[f64]) {
     });
     std::fs::write(dir.join("run.json"), stamp.to_string()).unwrap();
     for (repeat, gap) in gaps.iter().enumerate() {
-        let record = serde_json::json!({
-            "schema_version": 1, "run_id": id, "repeat": repeat,
-            "test": "oversubscribed/scx_qmap/1n2l2c1t/default", "kind": "Passed",
-            "expected": "Passed", "as_expected": true, "accel": accel, "wall_ms": 6000,
-            "metrics": {"cg_0/max_gap_ms": gap, "cg_1/max_gap_ms": gap + 1.0,
-                        "cg_0/iterations_per_sec": 1000.0 + repeat as f64}
-        });
+        let mut record = TrialRecord::new(outcome(accel), id, repeat as u32);
+        record.metrics = [
+            ("cg_0/max_gap_ms", *gap),
+            ("cg_1/max_gap_ms", gap + 1.0),
+            ("cg_0/iterations_per_sec", 1000.0 + repeat as f64),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
         std::fs::write(
             dir.join(format!("oversubscribed.r{repeat}.json")),
-            record.to_string(),
+            serde_json::to_vec(&record).unwrap(),
         )
         .unwrap();
+    }
+}
+
+/// A passed trial of scx_qmap under `accel` ("tcg" or "kvm"), as the harness records one.
+fn outcome(accel: &str) -> TrialOutcome {
+    TrialOutcome {
+        trial: TrialId {
+            name: "oversubscribed/scx_qmap/1n2l2c1t/default".into(),
+            function: "oversubscribed".into(),
+            topology: "1n2l2c1t".into(),
+            preset: None,
+            duration_ms: 2000,
+        },
+        verdict: Verdict {
+            kind: OutcomeKind::Passed,
+            reason: "passed".into(),
+            expected: OutcomeKind::Passed,
+            as_expected: true,
+        },
+        scheduler: SchedulerRun {
+            name: "scx_qmap".into(),
+            profile: "default".into(),
+            args: vec![],
+            binary: None,
+            sha256: None,
+            ops_name: Some("qmap".into()),
+            failed_output: None,
+            diagnostic_output: None,
+            load_diagnosis: None,
+        },
+        vm: VmRun {
+            accel: serde_json::from_value(serde_json::json!(accel)).unwrap(),
+            memory_mb: 2048,
+            kernel: "/cache/bzImage".into(),
+            kernel_stamp: KernelStamp::default(),
+        },
+        report: None,
+        evidence: Evidence::default(),
+        timings: Timings {
+            prep_ms: 200,
+            boot_ms: Some(1500),
+            wall_ms: 6000,
+        },
     }
 }
 
@@ -71,16 +122,16 @@ fn text(out: &Output) -> String {
 #[test]
 fn a_regression_exits_7_noise_exits_0_and_incomparable_runs_exit_2() {
     let root = tempfile::tempdir().unwrap();
-    write_run(root.path(), "base", "Tcg", &[20.0, 22.0, 21.0, 23.0, 19.0]);
+    write_run(root.path(), "base", "tcg", &[20.0, 22.0, 21.0, 23.0, 19.0]);
     write_run(
         root.path(),
         "slow",
         "Tcg",
         &[160.0, 170.0, 150.0, 165.0, 158.0],
     );
-    write_run(root.path(), "same", "Tcg", &[21.0, 19.5, 22.5, 20.0, 23.5]);
-    write_run(root.path(), "kvm", "Kvm", &[20.0, 22.0, 21.0, 23.0, 19.0]);
-    write_run(root.path(), "few", "Tcg", &[160.0, 170.0]);
+    write_run(root.path(), "same", "tcg", &[21.0, 19.5, 22.5, 20.0, 23.5]);
+    write_run(root.path(), "kvm", "kvm", &[20.0, 22.0, 21.0, 23.0, 19.0]);
+    write_run(root.path(), "few", "tcg", &[160.0, 170.0]);
 
     let out = stats(root.path(), &["compare", "base", "slow"]);
     assert_eq!(out.status.code(), Some(7), "{}", text(&out));
@@ -112,7 +163,7 @@ fn a_regression_exits_7_noise_exits_0_and_incomparable_runs_exit_2() {
 #[test]
 fn json_parses_and_the_html_report_carries_a_plot_per_changed_metric() {
     let root = tempfile::tempdir().unwrap();
-    write_run(root.path(), "base", "Tcg", &[20.0, 22.0, 21.0, 23.0, 19.0]);
+    write_run(root.path(), "base", "tcg", &[20.0, 22.0, 21.0, 23.0, 19.0]);
     write_run(
         root.path(),
         "slow",

@@ -100,7 +100,7 @@ fn builder_calls(attrs: &TestAttrs) -> TokenStream {
         calls.extend(quote!(.push_sysctl(#key, #value)));
     }
     if let Some(kind) = &attrs.expect {
-        calls.extend(quote!(.expect(::ktstr::harness::OutcomeKind::#kind)));
+        calls.extend(quote!(.expect(::ktstr::outcome::OutcomeKind::#kind)));
     }
     if let Some(reason) = &attrs.expect_reason {
         calls.extend(quote!(.expect_reason(#reason)));

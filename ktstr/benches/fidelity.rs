@@ -8,8 +8,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ktstr::harness::{run_vm_test, write_record, HarnessError, OutcomeKind, TrialOutcome, VmTest};
+use ktstr::harness::{run_vm_test, HarnessError, VmTest};
+use ktstr::outcome::{OutcomeKind, TrialOutcome};
 use ktstr::prelude::*;
+use ktstr::runs::write_record;
 
 mod common;
 #[path = "common/score.rs"]
@@ -40,7 +42,7 @@ fn topo(text: &str) -> Topology {
 /// Every fixture of the VM suite, as `tests/vm.rs` declares and pins it: `tp_` ones must fail for
 /// their pinned reason, `tn_` ones must pass.
 fn suite_fixtures() -> Vec<VmTest> {
-    ktstr::harness::registered_tests()
+    ktstr::pipeline::registered_tests()
         .into_iter()
         .filter(|t| t.name().starts_with("tp_") || t.name().starts_with("tn_"))
         .collect()

@@ -6,8 +6,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ktstr::harness::{run_vm_test, OutcomeKind, VmTest};
+use ktstr::harness::{run_vm_test, VmTest};
 use ktstr::kernel::resolve_kernel;
+use ktstr::outcome::OutcomeKind;
 use ktstr::prelude::*;
 
 mod common;
@@ -65,12 +66,12 @@ fn trial(test: &VmTest, lean: bool) -> anyhow::Result<(f64, f64)> {
     std::env::set_var(ktstr::vm::LEAN_ENV, if lean { "1" } else { "0" });
     let outcome = run_vm_test(test)?;
     anyhow::ensure!(
-        outcome.kind == OutcomeKind::Passed,
+        outcome.verdict.kind == OutcomeKind::Passed,
         "the trial did not pass: {}",
-        outcome.reason
+        outcome.verdict.reason
     );
-    let overhead = outcome.wall_ms as f64 / 1000.0 - DURATION.as_secs_f64();
-    let boot = outcome.boot_ms.unwrap_or_default() as f64 / 1000.0;
+    let overhead = outcome.timings.wall_ms as f64 / 1000.0 - DURATION.as_secs_f64();
+    let boot = outcome.timings.boot_ms.unwrap_or_default() as f64 / 1000.0;
     Ok((overhead, boot))
 }
 

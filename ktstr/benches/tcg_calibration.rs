@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use ktstr::harness::{run_vm_test, HarnessError, OutcomeKind, TrialOutcome, VmTest};
+use ktstr::harness::{run_vm_test, HarnessError, VmTest};
+use ktstr::outcome::{OutcomeKind, TrialOutcome};
 use ktstr::prelude::*;
 
 mod common;

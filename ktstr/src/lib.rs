@@ -13,6 +13,8 @@ pub mod guest;
 pub mod harness;
 pub mod host;
 pub mod kernel;
+pub mod outcome;
+pub mod pipeline;
 pub mod scenario;
 pub mod sched;
 pub mod schedulers;
@@ -87,14 +89,14 @@ pub use ktstr_macros::Scheduler;
 macro_rules! main {
     () => {
         fn main() {
-            $crate::harness::main($crate::harness::registered_tests())
+            $crate::pipeline::main($crate::pipeline::registered_tests())
         }
     };
     ($extra:expr) => {
         fn main() {
-            let mut tests = $crate::harness::registered_tests();
+            let mut tests = $crate::pipeline::registered_tests();
             tests.extend($extra);
-            $crate::harness::main(tests)
+            $crate::pipeline::main(tests)
         }
     };
 }

@@ -3,7 +3,8 @@
 pub use anyhow::Result;
 
 pub use crate::assert::{Assert, AssertDetail, AssertResult, DetailKind};
-pub use crate::harness::{OutcomeKind, VmTest};
+pub use crate::harness::VmTest;
+pub use crate::outcome::OutcomeKind;
 pub use crate::scenario::{
     execute_defs, execute_scenario, execute_scenario_with, execute_steps, execute_steps_with,
     AffinityIntent, Backdrop, CgroupDef, CpusetSpec, Ctx, HoldSpec, Op, ScenarioError, Setup, Step,

@@ -60,7 +60,7 @@ mod nested {
 
 #[test]
 fn every_ktstr_test_is_registered_with_its_attributes() {
-    let tests = ktstr::harness::registered_tests();
+    let tests = ktstr::pipeline::registered_tests();
     let names: Vec<&str> = tests.iter().map(|t| t.name()).collect();
     assert_eq!(
         names,
@@ -93,7 +93,7 @@ fn every_ktstr_test_is_registered_with_its_attributes() {
 
 #[test]
 fn a_declared_scheduler_gives_its_topology_profile_and_checks() {
-    let tests = ktstr::harness::registered_tests();
+    let tests = ktstr::pipeline::registered_tests();
     let profiled = tests
         .iter()
         .find(|t| t.name() == "registered_with_a_profile")
@@ -150,9 +150,9 @@ fn declaration_mistakes_are_errors_before_a_vm_boots() {
 
 #[test]
 fn a_gauntlet_test_fans_out_within_its_bounds_and_flags() {
-    use ktstr::harness::gauntlet::{expand, HostCapacity};
+    use ktstr::pipeline::gauntlet::{expand, HostCapacity};
     use ktstr::vm::Accel;
-    let tests = ktstr::harness::registered_tests();
+    let tests = ktstr::pipeline::registered_tests();
     let test = tests
         .iter()
         .find(|t| t.name() == "registered_for_the_gauntlet")

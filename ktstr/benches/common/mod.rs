@@ -6,7 +6,7 @@ use ktstr::harness::VmTest;
 /// Runs the guest role as PID 1 (never returns); false when the harness only asked for `--list`.
 pub fn host_should_run(tests: &[VmTest]) -> bool {
     if std::process::id() == 1 {
-        ktstr::harness::run_guest(tests);
+        ktstr::pipeline::run_guest(tests);
     }
     !std::env::args().any(|a| a == "--list")
 }

@@ -4,7 +4,8 @@
 
 use std::fmt;
 
-use ktstr::harness::{HarnessError, OutcomeKind, TrialOutcome, VmTest};
+use ktstr::harness::{HarnessError, VmTest};
+use ktstr::outcome::{OutcomeKind, TrialOutcome};
 
 /// Where one run lands: its outcome class, or the right class for another reason, or nowhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -20,8 +21,10 @@ impl Landed {
     pub fn of(test: &VmTest, run: &Result<TrialOutcome, HarnessError>) -> Landed {
         match run {
             Err(_) => Landed::CouldNotRun,
-            Ok(o) if !o.as_expected && o.kind == test.expected() => Landed::RightClassWrongReason,
-            Ok(o) => Landed::Class(o.kind),
+            Ok(o) if !o.verdict.as_expected && o.verdict.kind == test.expected() => {
+                Landed::RightClassWrongReason
+            }
+            Ok(o) => Landed::Class(o.verdict.kind),
         }
     }
 
@@ -61,8 +64,8 @@ pub fn miss(test: &VmTest, run: &Result<TrialOutcome, HarnessError>) -> Option<S
         Err(e) => Some(format!("could not run: {e}")),
         Ok(o) => Some(format!(
             "{prefix}{:?}: {} (expected {})",
-            o.kind,
-            o.reason,
+            o.verdict.kind,
+            o.verdict.reason,
             expected(test)
         )),
     }

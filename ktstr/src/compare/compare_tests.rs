@@ -2,29 +2,17 @@ use super::*;
 use crate::runs::{GitStamp, HostStamp, RunStamp, TrialRecord};
 
 fn record(trial: &str, kind: OutcomeKind, accel: &str, metrics: &[(&str, f64)]) -> TrialRecord {
-    TrialRecord {
-        schema_version: 1,
-        run_id: String::new(),
-        test: trial.into(),
-        repeat: 0,
-        kind,
-        expected: Some(OutcomeKind::Passed),
-        as_expected: Some(kind == OutcomeKind::Passed),
-        reason: String::new(),
-        topology: "1n2l2c1t".into(),
-        preset: None,
-        scheduler: "scx_qmap".into(),
-        profile: "default".into(),
-        scheduler_args: vec![],
-        scheduler_sha256: None,
-        accel: accel.into(),
-        kernel_stamp: None,
-        memory_mb: None,
-        duration_ms: Some(2000),
-        boot_ms: None,
-        wall_ms: 5000,
-        metrics: metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-    }
+    let mut outcome = crate::outcome::sample(kind);
+    outcome.trial.name = trial.into();
+    outcome.trial.topology = "1n2l2c1t".into();
+    outcome.scheduler.name = "scx_qmap".into();
+    outcome.vm.accel = match accel {
+        "Kvm" => crate::vm::Accel::Kvm,
+        _ => crate::vm::Accel::Tcg,
+    };
+    let mut record = TrialRecord::new(outcome, "", 0);
+    record.metrics = metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    record
 }
 
 fn run(id: &str, records: Vec<TrialRecord>) -> Run {
@@ -254,7 +242,7 @@ fn different_accelerators_are_refused_unless_forced() {
     let kvm: Vec<TrialRecord> = repeats(&[20.0; 5], OutcomeKind::Passed)
         .into_iter()
         .map(|mut r| {
-            r.accel = "Kvm".into();
+            r.outcome.vm.accel = crate::vm::Accel::Kvm;
             r
         })
         .collect();
@@ -264,7 +252,7 @@ fn different_accelerators_are_refused_unless_forced() {
         .refusal
         .as_deref()
         .unwrap()
-        .contains("different accelerators (Tcg vs Kvm)"));
+        .contains("different accelerators (tcg vs kvm)"));
     assert!(refused.rows.is_empty());
     let forced = compare(
         &base,

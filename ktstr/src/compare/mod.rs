@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::harness::OutcomeKind;
+use crate::outcome::OutcomeKind;
 use crate::runs::{Metric, Run, TrialRecord};
 
 /// The gates of a comparison.
@@ -194,8 +194,12 @@ pub fn compare(base: &Run, new: &Run, options: &CompareOptions) -> Comparison {
 
 /// Whether the runs can be compared at all, and what differs between them that a reader should know.
 fn comparability(base: &Run, new: &Run) -> (Option<String>, Vec<String>) {
-    let accels =
-        |run: &Run| -> BTreeSet<String> { run.records.iter().map(|r| r.accel.clone()).collect() };
+    let accels = |run: &Run| -> BTreeSet<String> {
+        run.records
+            .iter()
+            .map(|r| r.outcome.vm.accel.to_string())
+            .collect()
+    };
     let (a, b) = (accels(base), accels(new));
     let refusal = (a != b).then(|| {
         format!(
@@ -236,7 +240,7 @@ fn comparability(base: &Run, new: &Run) -> (Option<String>, Vec<String>) {
     let kernels = |run: &Run| -> BTreeSet<String> {
         run.records
             .iter()
-            .filter_map(|r| r.kernel_stamp.as_ref())
+            .map(|r| &r.outcome.vm.kernel_stamp)
             .map(|k| {
                 k.key
                     .clone()
@@ -261,7 +265,7 @@ fn join(set: &BTreeSet<String>) -> String {
 fn by_trial(records: &[TrialRecord]) -> BTreeMap<&str, Vec<&TrialRecord>> {
     let mut out: BTreeMap<&str, Vec<&TrialRecord>> = BTreeMap::new();
     for r in records {
-        out.entry(r.test.as_str()).or_default().push(r);
+        out.entry(r.test()).or_default().push(r);
     }
     out
 }
@@ -271,7 +275,7 @@ fn counts(records: &[&TrialRecord]) -> String {
     let mut by: BTreeMap<String, usize> = BTreeMap::new();
     for r in records {
         let mark = if r.ok() { "" } else { " (unexpected)" };
-        *by.entry(format!("{:?}{mark}", r.kind)).or_default() += 1;
+        *by.entry(format!("{:?}{mark}", r.kind())).or_default() += 1;
     }
     by.iter()
         .map(|(k, n)| format!("{k} ×{n}"))
@@ -285,14 +289,14 @@ fn outcome_change(
     new: &[&TrialRecord],
 ) -> Option<OutcomeChange> {
     let kinds = |rs: &[&TrialRecord]| -> BTreeSet<(OutcomeKind, bool)> {
-        rs.iter().map(|r| (r.kind, r.ok())).collect()
+        rs.iter().map(|r| (r.kind(), r.ok())).collect()
     };
     if kinds(base) == kinds(new) {
         return None;
     }
     let unexpected =
         |rs: &[&TrialRecord]| rs.iter().filter(|r| !r.ok()).count() as f64 / rs.len() as f64;
-    let died = |rs: &[&TrialRecord]| rs.iter().any(|r| r.kind == OutcomeKind::SchedulerDied);
+    let died = |rs: &[&TrialRecord]| rs.iter().any(|r| r.kind() == OutcomeKind::SchedulerDied);
     Some(OutcomeChange {
         trial: trial.to_string(),
         base: counts(base),

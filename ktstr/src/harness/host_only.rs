@@ -4,9 +4,10 @@
 
 use std::time::Instant;
 
-use super::{OutcomeKind, VmTest};
+use super::VmTest;
 use crate::assert::{Assert, AssertResult, ReportHeader};
-use crate::host::{CgroupMode, HostCgroups};
+use crate::host::HostCgroups;
+use crate::outcome::OutcomeKind;
 use crate::topology::TestTopology;
 
 /// What one host-only run of a test produced.
@@ -17,6 +18,7 @@ pub struct HostOutcome {
     /// The verdict block to print.
     pub text: String,
     pub result: Option<AssertResult>,
+    pub wall_ms: u64,
 }
 
 /// Runs `test` on this host and classifies it: passed, skipped, checks failed, test error or test
@@ -24,7 +26,7 @@ pub struct HostOutcome {
 pub fn run_host_test(test: &VmTest) -> Result<HostOutcome, String> {
     let topo =
         TestTopology::from_sysfs().map_err(|e| format!("reading this host's topology: {e}"))?;
-    let cgroups = HostCgroups::open(CgroupMode::Auto).map_err(|e| e.to_string())?;
+    let cgroups = HostCgroups::open(test.host_cgroups).map_err(|e| e.to_string())?;
     let assert = Assert::default_checks().merge(&test.assert);
     assert.validate().map_err(|e| e.to_string())?;
     let ctx = crate::scenario::Ctx::builder(cgroups.ops(), &topo)
@@ -56,6 +58,7 @@ pub fn run_host_test(test: &VmTest) -> Result<HostOutcome, String> {
         reason,
         text,
         result,
+        wall_ms: started.elapsed().as_millis() as u64,
     })
 }
 
@@ -66,7 +69,7 @@ fn classify(
     match ran {
         Ok(Ok(result)) if result.passed && result.skipped => (
             OutcomeKind::Skipped,
-            super::outcome::skip_reason(&result),
+            super::classify::skip_reason(&result),
             Some(result),
         ),
         Ok(Ok(result)) if result.passed => (

@@ -4,34 +4,13 @@ use std::time::Duration;
 
 use crate::assert::{Assert, AssertResult, DetailKind};
 use crate::kernel::KernelFlavor;
+use crate::outcome::OutcomeKind;
 use crate::scenario::Ctx;
 use crate::sched::{Scheduler, SchedulerError, TopologyConstraints};
 use crate::topology::Topology;
 
 /// A test function: the same signature as a scenario.
 pub type TestFn = fn(&Ctx) -> anyhow::Result<AssertResult>;
-
-/// The classes a trial's outcome falls in.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-pub enum OutcomeKind {
-    Passed,
-    /// The test returned a verdict that judged nothing (`AssertResult::skip`); the reason says why. A
-    /// test that expects a pass reports it as skipped (libtest's "ignored"), neither passed nor failed.
-    Skipped,
-    ChecksFailed,
-    SchedulerFailedToStart,
-    SchedulerDied,
-    TopologyMismatch,
-    GuestKernelPanic,
-    TestPanicked,
-    TestError,
-    /// The test's process was killed by a signal (the OOM killer among them).
-    TestKilled,
-    TimedOut,
-    NoReport,
-}
 
 /// What one trial's outcome means for the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +68,10 @@ pub struct VmTest {
     pub(crate) expect_reason: Option<String>,
     pub(crate) expect_detail: Option<DetailKind>,
     pub(crate) memory_mb: Option<u32>,
+    /// The cgroups a `host_only` run uses.
+    pub(crate) host_cgroups: crate::host::CgroupMode,
+    /// Whether `resolved` made this (resolving again changes nothing).
+    pub(crate) resolved: bool,
 }
 
 impl VmTest {
@@ -119,6 +102,8 @@ impl VmTest {
             expect_reason: None,
             expect_detail: None,
             memory_mb: None,
+            host_cgroups: crate::host::CgroupMode::Auto,
+            resolved: false,
         }
     }
 
@@ -185,6 +170,10 @@ impl VmTest {
     /// sysctls ahead of the test's. Every declaration mistake is an error here, before a VM boots.
     pub fn resolved(&self) -> Result<VmTest, SchedulerError> {
         let mut test = self.clone();
+        if self.resolved {
+            return Ok(test);
+        }
+        test.resolved = true;
         if let Some(name) = &self.profile {
             test.scheduler = self.scheduler.with_profile(name)?;
         }
@@ -376,6 +365,13 @@ impl VmTest {
         parts.join(" and ")
     }
 
+    /// The cgroups a `host_only` run uses: real cgroup v2 where the host offers it (the default), or
+    /// either one by choice.
+    pub fn host_cgroups(mut self, mode: crate::host::CgroupMode) -> Self {
+        self.host_cgroups = mode;
+        self
+    }
+
     /// Replaces the run allowance (the time after boot before the trial is killed).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -433,6 +429,20 @@ mod tests {
         );
         assert_eq!(fixture.standing(skipped, why, &[]), Standing::Unexpected);
         assert_eq!(skips.standing(skipped, why, &[]), Standing::AsExpected);
+    }
+
+    #[test]
+    fn resolving_twice_is_resolving_once() {
+        use crate::sched::Sysctl;
+        const RT: Scheduler = Scheduler::new("scx_simple")
+            .sysctls(&[Sysctl::new("kernel.sched_rt_runtime_us", "900000")]);
+        let test = VmTest::new("t", nothing)
+            .scheduler(RT)
+            .push_sysctl("kernel/sched_rt_runtime_us", "-1");
+        let once = test.resolved().unwrap();
+        let twice = once.resolved().unwrap();
+        assert_eq!(once.sysctls.len(), 2);
+        assert_eq!(twice.sysctls, once.sysctls);
     }
 
     #[test]

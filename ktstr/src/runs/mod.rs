@@ -8,7 +8,7 @@
 mod record;
 mod stamp;
 
-pub use record::{metrics_of, KernelStamp, Metric, TrialRecord, SCHEMA_VERSION};
+pub use record::{metrics_of, Metric, TrialRecord, SCHEMA_VERSION};
 pub use stamp::{GitStamp, HostStamp, RunStamp};
 
 use std::path::{Path, PathBuf};
@@ -28,6 +28,15 @@ pub fn runs_root() -> PathBuf {
         .or_else(|| exe.parent())
         .map_or_else(std::env::temp_dir, PathBuf::from)
         .join("ktstr-runs")
+}
+
+/// Writes `outcome` as the record of repeat `repeat` into this process's run directory; returns the file.
+pub fn write_record(
+    outcome: &crate::outcome::TrialOutcome,
+    repeat: u32,
+) -> std::io::Result<PathBuf> {
+    let run = RunDir::current()?;
+    run.write(&TrialRecord::new(outcome.clone(), &run.id, repeat))
 }
 
 /// One run directory.
@@ -80,14 +89,10 @@ impl RunDir {
     }
 
     /// Writes `record` as a new file named after its trial and repeat; never overwrites one.
-    pub fn write(
-        &self,
-        record: &impl serde::Serialize,
-        trial: &str,
-        repeat: u32,
-    ) -> std::io::Result<PathBuf> {
+    pub fn write(&self, record: &TrialRecord) -> std::io::Result<PathBuf> {
         let json = serde_json::to_vec_pretty(record).map_err(std::io::Error::other)?;
-        let base = trial.replace('/', "_");
+        let base = record.test().replace('/', "_");
+        let repeat = record.repeat;
         for n in 0.. {
             let name = match n {
                 0 => format!("{base}.r{repeat}.json"),

@@ -1,26 +1,17 @@
-//! One trial's record: the verdict the host reached (`TrialOutcome`, flattened) plus what it ran on — the
-//! kernel's cache key, version, config hash and image digest, the scheduler binary's digest, the preset and
-//! guest memory — and every metric the checks saw, flattened to `cgroup/metric` names.
+//! One trial's record: the outcome the host reached (what ran where, with the kernel's and the scheduler
+//! binary's identity) with the run and repeat it belongs to, and every metric the checks saw, flattened to
+//! `cgroup/metric` names.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::assert::AssertResult;
-use crate::harness::OutcomeKind;
+use crate::outcome::{OutcomeKind, TrialOutcome};
 
-/// The record format written now. 0: the flat files of before run directories (no stamps, no metrics).
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// The kernel a trial booted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct KernelStamp {
-    /// The cache key (`6.12.117-kcc8fa3a7ec293`), when it came from the cache.
-    pub key: Option<String>,
-    pub version: Option<String>,
-    pub config_hash: Option<String>,
-    pub image_sha256: String,
-}
+/// The record format written now. 0: the flat files of before run directories (no stamps, no metrics);
+/// 1: the outcome's 30 fields flattened into the record; 2: the outcome as named parts under `outcome`.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A metric's name and what direction is worse, for comparisons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,68 +117,69 @@ pub fn metrics_of(result: &AssertResult, duration_s: f64) -> BTreeMap<String, f6
     out
 }
 
-/// A record as read back, any schema version.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// One trial's record, written and read by this one type: the outcome with the run it belongs to, the
+/// repeat, and every metric the checks saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrialRecord {
-    #[serde(default)]
     pub schema_version: u32,
-    #[serde(default)]
     pub run_id: String,
-    /// The trial's name (`fn/scheduler/topology/profile`, or `gauntlet/fn/preset/profile`).
-    pub test: String,
-    #[serde(default)]
     pub repeat: u32,
-    pub kind: OutcomeKind,
-    #[serde(default)]
-    pub expected: Option<OutcomeKind>,
-    #[serde(default)]
-    pub as_expected: Option<bool>,
-    #[serde(default)]
-    pub reason: String,
-    #[serde(default)]
-    pub topology: String,
-    #[serde(default)]
-    pub preset: Option<String>,
-    #[serde(default)]
-    pub scheduler: String,
-    #[serde(default)]
-    pub profile: String,
-    #[serde(default)]
-    pub scheduler_args: Vec<String>,
-    #[serde(default)]
-    pub scheduler_sha256: Option<String>,
-    #[serde(default)]
-    pub accel: String,
-    #[serde(default)]
-    pub kernel_stamp: Option<KernelStamp>,
-    #[serde(default)]
-    pub memory_mb: Option<u32>,
-    #[serde(default)]
-    pub duration_ms: Option<u64>,
-    #[serde(default)]
-    pub boot_ms: Option<u64>,
-    #[serde(default)]
-    pub wall_ms: u64,
-    #[serde(default)]
+    /// `cgroup/metric` → value (`metrics_of`).
     pub metrics: BTreeMap<String, f64>,
+    pub outcome: TrialOutcome,
 }
 
 impl TrialRecord {
-    /// A record from its JSON, or why it is not one.
-    pub fn parse(bytes: &[u8]) -> Result<TrialRecord, String> {
-        let record: TrialRecord = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-        if record.schema_version > SCHEMA_VERSION {
-            return Err(format!(
-                "schema version {} is newer than this ktstr reads ({SCHEMA_VERSION}); update ktstr",
-                record.schema_version
-            ));
+    /// The record of `outcome`, repeat `repeat` of run `run_id`, with its metrics.
+    pub fn new(outcome: TrialOutcome, run_id: &str, repeat: u32) -> TrialRecord {
+        let duration_s = outcome.trial.duration_ms as f64 / 1000.0;
+        TrialRecord {
+            schema_version: SCHEMA_VERSION,
+            run_id: run_id.to_string(),
+            repeat,
+            metrics: outcome
+                .result()
+                .map(|r| metrics_of(r, duration_s))
+                .unwrap_or_default(),
+            outcome,
         }
-        Ok(record)
     }
 
-    /// Whether the outcome is the one the test expects (records before schema 1: whether it passed).
+    /// A record from its JSON, or why it is not one this ktstr reads (naming the schema version).
+    pub fn parse(bytes: &[u8]) -> Result<TrialRecord, String> {
+        #[derive(Deserialize)]
+        struct Version {
+            schema_version: Option<u32>,
+        }
+        let version = serde_json::from_slice::<Version>(bytes)
+            .map_err(|e| format!("not a run record: {e}"))?
+            .schema_version
+            .unwrap_or(0);
+        match version.cmp(&SCHEMA_VERSION) {
+            std::cmp::Ordering::Greater => Err(format!(
+                "schema version {version} is newer than this ktstr reads ({SCHEMA_VERSION}); update ktstr"
+            )),
+            std::cmp::Ordering::Less => Err(format!(
+                "schema version {version} was written by an earlier ktstr, which this one ({SCHEMA_VERSION}) \
+                 no longer reads; run the trials again to compare them"
+            )),
+            std::cmp::Ordering::Equal => serde_json::from_slice(bytes)
+                .map_err(|e| format!("schema version {version} record: {e}")),
+        }
+    }
+
+    /// The trial's name.
+    pub fn test(&self) -> &str {
+        &self.outcome.trial.name
+    }
+
+    pub fn kind(&self) -> OutcomeKind {
+        self.outcome.verdict.kind
+    }
+
+    /// Whether the outcome is the one the test expects.
     pub fn ok(&self) -> bool {
-        self.as_expected.unwrap_or(self.kind == OutcomeKind::Passed)
+        self.outcome.verdict.as_expected
     }
 }
 
@@ -222,13 +214,48 @@ mod tests {
     }
 
     #[test]
-    fn old_records_read_with_defaults_and_newer_ones_are_refused() {
-        let old = br#"{"test":"a","kind":"Passed","wall_ms":7000,"unknown_field":1}"#;
-        let r = TrialRecord::parse(old).unwrap();
-        assert_eq!((r.schema_version, r.wall_ms, r.ok()), (0, 7000, true));
-        assert!(r.metrics.is_empty());
+    fn a_record_reads_back_as_written() {
+        let outcome = crate::outcome::sample(OutcomeKind::ChecksFailed);
+        let record = TrialRecord::new(outcome, "run-1", 2);
+        assert!(
+            record.metrics.contains_key("cg_0/spread_pct"),
+            "{:?}",
+            record.metrics
+        );
+        let json = serde_json::to_vec_pretty(&record).unwrap();
+        let back = TrialRecord::parse(&json).unwrap();
+        assert_eq!(back, record);
+        assert_eq!(
+            (back.test(), back.kind(), back.ok()),
+            ("t/eevdf/1n1l2c1t/default", OutcomeKind::ChecksFailed, false)
+        );
+    }
+
+    #[test]
+    fn records_of_other_schema_versions_are_refused_naming_the_version() {
+        let v1 = br#"{"schema_version":1,"test":"a","kind":"Passed","wall_ms":7000}"#;
+        let why = TrialRecord::parse(v1).unwrap_err();
+        assert!(
+            why.contains("schema version 1 was written by an earlier ktstr"),
+            "{why}"
+        );
+        let v0 = br#"{"test":"a","kind":"Passed","wall_ms":7000}"#;
+        assert!(TrialRecord::parse(v0)
+            .unwrap_err()
+            .contains("schema version 0"));
         let future = br#"{"schema_version":99,"test":"a","kind":"Passed"}"#;
         assert!(TrialRecord::parse(future).unwrap_err().contains("newer"));
-        assert!(TrialRecord::parse(b"{}").is_err());
+        assert!(TrialRecord::parse(b"\"text\"")
+            .unwrap_err()
+            .contains("not a run record"));
+        let renamed = serde_json::to_string(&TrialRecord::new(
+            crate::outcome::sample(OutcomeKind::Passed),
+            "r",
+            0,
+        ))
+        .unwrap()
+        .replace("\"verdict\"", "\"judgement\"");
+        let why = TrialRecord::parse(renamed.as_bytes()).unwrap_err();
+        assert!(why.contains("missing field `verdict`"), "{why}");
     }
 }

@@ -37,7 +37,7 @@ pub struct LoadDiagnosis {
     /// The scheduler's own lines that show the cause, in order.
     pub evidence: Vec<String>,
     /// The kernel option to enable, when the missing piece is a known one.
-    pub kernel_option: Option<&'static str>,
+    pub kernel_option: Option<String>,
 }
 
 impl LoadDiagnosis {
@@ -71,7 +71,7 @@ impl LoadDiagnosis {
                 self.evidence.first().map_or("", String::as_str)
             ),
         };
-        match (self.kernel_option, &self.cause) {
+        match (&self.kernel_option, &self.cause) {
             (Some(option), _) => format!("{what}; build the kernel with {option}=y"),
             (None, LoadCause::MissingKfunc { .. } | LoadCause::MissingOpsMember { .. }) => {
                 format!("{what}; this scheduler release targets a newer kernel: use an older release or a newer kernel")
@@ -220,7 +220,8 @@ fn verifier_rejection(lines: &[&str]) -> Option<LoadDiagnosis> {
     let kernel_option = reason
         .contains("failed to find the address for kernel symbol")
         .then_some("CONFIG_KALLSYMS_ALL")
-        .or_else(|| quoted_symbol(&reason).and_then(option_for));
+        .or_else(|| quoted_symbol(&reason).and_then(option_for))
+        .map(str::to_string);
     Some(LoadDiagnosis {
         cause: LoadCause::VerifierRejected {
             program,
@@ -295,7 +296,7 @@ fn libbpf_missing(lines: &[&str]) -> Option<LoadDiagnosis> {
             _ => "",
         };
         Some(LoadDiagnosis {
-            kernel_option: option_for(name),
+            kernel_option: option_for(name).map(str::to_string),
             cause,
             evidence: vec![line],
         })

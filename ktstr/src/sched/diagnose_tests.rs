@@ -45,7 +45,7 @@ fn a_verifier_rejection_names_program_instruction_source_and_reason() {
             source: Some("main.bpf.c:640 (p->scx.dsq_vtime = calc_when_to_run(p, taskc);)".into()),
         }
     );
-    assert_eq!(diagnosis.kernel_option, None);
+    assert_eq!(diagnosis.kernel_option.as_deref(), None);
     assert_eq!(
         diagnosis.evidence.last().map(String::as_str),
         Some("only read is supported")
@@ -60,7 +60,10 @@ fn a_verifier_rejection_names_program_instruction_source_and_reason() {
 #[test]
 fn a_missing_data_symbol_points_at_kallsyms_all() {
     let diagnosis = diagnose_load_failure(KALLSYMS).expect("diagnosed");
-    assert_eq!(diagnosis.kernel_option, Some("CONFIG_KALLSYMS_ALL"));
+    assert_eq!(
+        diagnosis.kernel_option.as_deref(),
+        Some("CONFIG_KALLSYMS_ALL")
+    );
     assert!(diagnosis
         .summary()
         .ends_with("build the kernel with CONFIG_KALLSYMS_ALL=y"));
@@ -121,7 +124,7 @@ fn libbpf_complaints_map_to_causes_and_known_options() {
         let text = format!("starting\n{line}\nError: failed to load\n");
         let diagnosis = diagnose_load_failure(&text).unwrap_or_else(|| panic!("{line}"));
         assert_eq!(diagnosis.cause, cause, "{line}");
-        assert_eq!(diagnosis.kernel_option, option, "{line}");
+        assert_eq!(diagnosis.kernel_option.as_deref(), option, "{line}");
         assert_eq!(diagnosis.evidence, [line.trim()], "{line}");
     }
 }
@@ -165,7 +168,7 @@ fn a_log_cut_before_its_end_marker_is_still_read() {
 fn colours_of_a_tracing_logger_are_stripped_before_reading() {
     let coloured = "\x1b[2m2026-11-29T23:48:32Z\x1b[0m \x1b[33m WARN\x1b[0m libbpf: extern (var ksym) 'cpufreq_cpu_data': not found in kernel BTF\n";
     let diagnosis = diagnose_load_failure(coloured).expect("diagnosed");
-    assert_eq!(diagnosis.kernel_option, Some("CONFIG_CPU_FREQ"));
+    assert_eq!(diagnosis.kernel_option.as_deref(), Some("CONFIG_CPU_FREQ"));
     assert!(
         !diagnosis.evidence[0].contains('\x1b'),
         "{:?}",

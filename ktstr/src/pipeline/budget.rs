@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::time::Duration;
 
-use super::VmTest;
+use crate::harness::VmTest;
 use crate::topology::presets::features;
 use crate::vm::Accel;
 
@@ -138,11 +138,6 @@ pub fn covers(test: &VmTest) -> BTreeSet<String> {
 /// The wall time of the newest run record of each trial name in the run directories under `runs_dir`
 /// (and loose records in it, from before run directories).
 pub fn measured_walls(runs_dir: &Path) -> HashMap<String, Duration> {
-    #[derive(serde::Deserialize)]
-    struct Wall {
-        test: String,
-        wall_ms: u64,
-    }
     let mut newest: HashMap<String, (std::time::SystemTime, Duration)> = HashMap::new();
     let Ok(entries) = std::fs::read_dir(runs_dir) else {
         return HashMap::new();
@@ -168,17 +163,18 @@ pub fn measured_walls(runs_dir: &Path) -> HashMap<String, Duration> {
             .metadata()
             .and_then(|m| m.modified())
             .unwrap_or(std::time::UNIX_EPOCH);
-        let Some(wall) = std::fs::read(&path)
+        let Some(record) = std::fs::read(&path)
             .ok()
-            .and_then(|bytes| serde_json::from_slice::<Wall>(&bytes).ok())
+            .and_then(|bytes| crate::runs::TrialRecord::parse(&bytes).ok())
         else {
             continue;
         };
+        let wall_ms = record.outcome.timings.wall_ms;
         let seen = newest
-            .entry(wall.test)
+            .entry(record.outcome.trial.name)
             .or_insert((modified, Duration::ZERO));
         if modified >= seen.0 {
-            *seen = (modified, Duration::from_millis(wall.wall_ms));
+            *seen = (modified, Duration::from_millis(wall_ms));
         }
     }
     newest.into_iter().map(|(k, (_, d))| (k, d)).collect()

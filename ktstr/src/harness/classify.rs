@@ -1,12 +1,12 @@
 //! Classifying a finished trial from what the guest sent, whether the deadline hit, and the console.
 
-use super::OutcomeKind;
 use crate::assert::{AssertResult, DetailKind};
+use crate::outcome::OutcomeKind;
 use crate::protocol::{GuestMessage, GuestReport, TestEnd, TopologySeen};
 use crate::sched::{diagnose_load_failure, strip_ansi, LoadCause, LoadDiagnosis, ScxLogEvent};
 
-/// What the host observed of one trial.
-pub(crate) struct Observed<'a> {
+/// What the classifier judges: the host's observation of one trial, with what was requested.
+pub(crate) struct Seen<'a> {
     pub requested_topology: &'a str,
     pub eevdf: bool,
     pub messages: &'a [GuestMessage],
@@ -24,7 +24,7 @@ pub(crate) struct Observed<'a> {
 /// kernel's own evidence (a panic, sched_ext ejecting the scheduler) outranks what the guest reported; it
 /// is read from the console, the streamed kernel log, and the kernel log tail the report carries (a line
 /// logged just before power-off can miss the first two).
-pub(crate) fn classify(seen: &Observed) -> (OutcomeKind, String) {
+pub(crate) fn classify(seen: &Seen) -> (OutcomeKind, String) {
     let reported_tail = seen
         .report
         .map(|r| r.kmsg_tail.as_slice())
@@ -70,7 +70,7 @@ pub(crate) fn classify(seen: &Observed) -> (OutcomeKind, String) {
 
 /// A trial that failed before its test ran: the guest could not read the trial or set itself up, or the
 /// topology it saw is not the one requested.
-fn before_the_test(seen: &Observed, report: &GuestReport) -> Option<(OutcomeKind, String)> {
+fn before_the_test(seen: &Seen, report: &GuestReport) -> Option<(OutcomeKind, String)> {
     let requested = seen.requested_topology;
     match &report.topology {
         TopologySeen::Mismatched { shape } => Some((
@@ -158,7 +158,7 @@ enum Stage {
 }
 
 impl Stage {
-    fn of(seen: &Observed) -> Stage {
+    fn of(seen: &Seen) -> Stage {
         let sent = |want: fn(&GuestMessage) -> bool| seen.messages.iter().any(want);
         if sent(|m| matches!(m, GuestMessage::TestEnded)) {
             Stage::AfterTest
@@ -204,7 +204,7 @@ impl Stage {
 }
 
 /// QEMU's last non-empty stderr line.
-fn qemu_said<'a>(seen: &Observed<'a>) -> Option<&'a str> {
+fn qemu_said<'a>(seen: &Seen<'a>) -> Option<&'a str> {
     seen.qemu_stderr
         .lines()
         .map(str::trim)
@@ -213,7 +213,7 @@ fn qemu_said<'a>(seen: &Observed<'a>) -> Option<&'a str> {
 
 /// Why the deadline passed: a guest that never spoke did not boot (with QEMU's last words if it had
 /// any); one that did hung where its last message leaves it.
-fn timeout_reason(seen: &Observed) -> String {
+fn timeout_reason(seen: &Seen) -> String {
     if !seen.messages.is_empty() {
         return format!(
             "{}: no report before the deadline; QEMU was killed",
@@ -230,7 +230,7 @@ fn timeout_reason(seen: &Observed) -> String {
 
 /// Why the guest sent no report: QEMU's own words when it failed, else how far the guest got and
 /// whether the kernel powered it off.
-fn no_report_reason(seen: &Observed) -> String {
+fn no_report_reason(seen: &Seen) -> String {
     let said = qemu_said(seen);
     let status = seen.qemu_status.filter(|s| !s.success());
     match (status, said) {
@@ -325,7 +325,7 @@ fn explaining_line(output: &str) -> Option<&str> {
 }
 
 /// A trial whose test ran (or was meant to) and whose kernel log shows no ejection.
-fn classify_report(seen: &Observed, report: &GuestReport) -> (OutcomeKind, String) {
+fn classify_report(seen: &Seen, report: &GuestReport) -> (OutcomeKind, String) {
     if let Some(reason) = killed_reason(&report.test) {
         return (OutcomeKind::TestKilled, reason);
     }
@@ -385,5 +385,5 @@ pub(crate) fn skip_reason(result: &AssertResult) -> String {
 }
 
 #[cfg(test)]
-#[path = "outcome_tests.rs"]
+#[path = "classify_tests.rs"]
 mod tests;

@@ -3,8 +3,8 @@ use crate::assert::AssertDetail;
 use crate::sched::ScxExit;
 
 /// What the host saw of an uneventful trial; tests override the fields they are about.
-fn uneventful<'a>() -> Observed<'a> {
-    Observed {
+fn uneventful<'a>() -> Seen<'a> {
+    Seen {
         requested_topology: "1n2l2c1t",
         eevdf: false,
         messages: &[GuestMessage::Started],
@@ -37,7 +37,7 @@ fn kind(
     timed_out: bool,
     console: &str,
 ) -> OutcomeKind {
-    classify(&Observed {
+    classify(&Seen {
         eevdf,
         messages,
         report,
@@ -247,7 +247,7 @@ fn failed(output: &str, reason: &str, diagnostic: Option<&str>) -> Vec<GuestMess
 }
 
 fn start_reason(messages: &[GuestMessage]) -> String {
-    let (kind, reason) = classify(&Observed {
+    let (kind, reason) = classify(&Seen {
         messages,
         ..uneventful()
     });
@@ -288,7 +288,7 @@ fn a_vm_that_qemu_could_not_run_quotes_qemu() {
     use std::os::unix::process::ExitStatusExt;
     let stderr = "qemu-system-x86_64: error: kvm run failed Invalid argument\nKVM internal error. Suberror: 1\n";
     let observed = |status: Option<std::process::ExitStatus>, stderr: &'static str| {
-        classify(&Observed {
+        classify(&Seen {
             eevdf: true,
             messages: &[],
             qemu_status: status,
@@ -306,7 +306,7 @@ fn a_vm_that_qemu_could_not_run_quotes_qemu() {
     assert_eq!(reason, "QEMU failed (exit status: 1) and printed nothing");
     let (_, reason) = observed(Some(std::process::ExitStatus::from_raw(0)), "");
     assert_eq!(reason, "the guest ended without a report or any message");
-    let (kind, reason) = classify(&Observed {
+    let (kind, reason) = classify(&Seen {
         eevdf: true,
         messages: &[],
         timed_out: true,
@@ -333,7 +333,7 @@ fn sched_ext_ejecting_the_scheduler_outranks_the_symptom_the_guest_reported() {
             error: "step 0: write cpuset.cpus timed out after 2s".into(),
         };
     });
-    let (kind, reason) = classify(&Observed {
+    let (kind, reason) = classify(&Seen {
         report: Some(&symptom),
         console,
         ..uneventful()
@@ -355,7 +355,7 @@ fn stopping_the_scheduler_at_the_end_is_not_an_ejection() {
             result: AssertResult::fail(AssertDetail::new(DetailKind::Starved, "starved")),
         };
     });
-    let (kind, _) = classify(&Observed {
+    let (kind, _) = classify(&Seen {
         report: Some(&failed),
         console,
         ..uneventful()
@@ -371,7 +371,7 @@ fn an_ejection_in_the_streamed_kernel_log_outranks_a_timeout() {
         "sched_ext: BPF scheduler \"qmap\" disabled (runnable task stall)".to_string(),
         "sched_ext: qmap: kworker/0:1[12] failed to run for 5.004s".to_string(),
     ];
-    let (kind, reason) = classify(&Observed {
+    let (kind, reason) = classify(&Seen {
         timed_out: true,
         kmsg: &kmsg,
         ..uneventful()
@@ -394,7 +394,7 @@ fn an_ejection_only_the_reports_kernel_log_tail_holds_still_names_the_cause() {
         r.kmsg_tail =
             vec!["sched_ext: BPF scheduler \"qmap\" disabled (runnable task stall)".into()];
     });
-    let (kind, reason) = classify(&Observed {
+    let (kind, reason) = classify(&Seen {
         report: Some(&symptom),
         ..uneventful()
     });
@@ -414,7 +414,7 @@ fn a_test_killed_by_the_oom_killer_says_so() {
             oom: true,
         }
     });
-    let (kind, reason) = classify(&Observed {
+    let (kind, reason) = classify(&Seen {
         eevdf: true,
         report: Some(&oom),
         ..uneventful()
@@ -446,7 +446,7 @@ fn set_up_failures_and_unreadable_topologies_are_named() {
         ),
     ];
     for (report, want_kind, want_reason) in cases {
-        let (kind, reason) = classify(&Observed {
+        let (kind, reason) = classify(&Seen {
             report: Some(&report),
             ..uneventful()
         });
@@ -455,7 +455,7 @@ fn set_up_failures_and_unreadable_topologies_are_named() {
 }
 
 fn silent(messages: &[GuestMessage], eevdf: bool, timed_out: bool) -> (OutcomeKind, String) {
-    classify(&Observed {
+    classify(&Seen {
         eevdf,
         messages,
         timed_out,
@@ -517,7 +517,7 @@ fn a_hang_before_the_test_started_is_told_apart_from_a_test_that_never_returned(
 fn a_guest_that_ended_without_a_report_says_when_and_whether_it_powered_off() {
     use GuestMessage::{Started, TestEnded, TestStarted};
     let ended = |messages: &[GuestMessage], console: &str| {
-        classify(&Observed {
+        classify(&Seen {
             eevdf: true,
             messages,
             console,
@@ -552,7 +552,7 @@ fn a_guest_that_ended_without_a_report_says_when_and_whether_it_powered_off() {
 fn a_skipped_verdict_is_its_own_class_with_its_reasons_and_a_partial_skip_still_passes() {
     let returned = |result: AssertResult| {
         let r = report(|r| r.test = TestEnd::Returned { result });
-        classify(&Observed {
+        classify(&Seen {
             report: Some(&r),
             ..uneventful()
         })

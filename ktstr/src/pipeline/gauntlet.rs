@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::VmTest;
+use crate::harness::VmTest;
 use crate::kernel::KernelFlavor;
 use crate::sched::SchedulerError;
 use crate::topology::presets::{Preset, PRESETS};

@@ -64,17 +64,15 @@ fn estimates_grow_with_cpus_and_a_scheduler_and_coverage_names_shape_and_flags()
 #[test]
 fn the_newest_record_of_each_trial_gives_its_measured_wall() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("a-1.json"),
-        r#"{"test":"a","wall_ms":7000}"#,
-    )
-    .unwrap();
+    let record = |wall_ms| {
+        let mut outcome = crate::outcome::sample(crate::outcome::OutcomeKind::Passed);
+        outcome.trial.name = "a".into();
+        outcome.timings.wall_ms = wall_ms;
+        serde_json::to_vec(&crate::runs::TrialRecord::new(outcome, "r", 0)).unwrap()
+    };
+    std::fs::write(dir.path().join("a-1.json"), record(7000)).unwrap();
     std::thread::sleep(Duration::from_millis(20));
-    std::fs::write(
-        dir.path().join("a-2.json"),
-        r#"{"test":"a","wall_ms":9000}"#,
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("a-2.json"), record(9000)).unwrap();
     std::fs::write(dir.path().join("junk.json"), b"not json").unwrap();
     let walls = measured_walls(dir.path());
     assert_eq!(walls.get("a"), Some(&Duration::from_secs(9)));

@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::Standing;
+use crate::harness::Standing;
 
 /// One finished trial.
 #[derive(Debug, Clone)]

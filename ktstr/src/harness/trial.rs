@@ -1,14 +1,18 @@
-//! The host side of one trial: kernel, initramfs, QEMU, the channel, the deadline, the outcome.
+//! One VM trial on the host: prepare (kernel, initramfs, VM spec) → boot and listen (QEMU, the channel,
+//! the deadline) → conclude (classify, assemble the outcome).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::outcome::{classify, load_diagnosis, scheduler_failure, Observed};
-use super::{OutcomeKind, VmTest};
+use super::classify::{classify, load_diagnosis, scheduler_failure, Seen};
+use super::VmTest;
 use crate::assert::Assert;
 use crate::kernel::{resolve_kernel_flavor, KernelError};
+use crate::outcome::{
+    Evidence, KernelStamp, SchedulerRun, Timings, TrialId, TrialOutcome, Verdict, VmRun,
+};
 use crate::protocol::{GuestMessage, GuestReport, TrialSpec};
-use crate::sched::{LoadDiagnosis, LocatedBinary, SchedulerError};
+use crate::sched::{LocatedBinary, SchedulerError};
 use crate::vm::{
     Accel, ChannelEvent, ChannelReader, InitramfsCache, InitramfsSpec, KernelCmdline, QemuExit,
     QemuProcess, TrialDir, VmError, VmRequest, VmSpec, HOST_BUSYBOX,
@@ -27,66 +31,6 @@ pub enum HarnessError {
     CurrentExe(std::io::Error),
     #[error("test {test:?}: {reason}")]
     BadTest { test: String, reason: String },
-}
-
-/// Everything the host learned from one trial.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct TrialOutcome {
-    /// The trial's name (`fn/scheduler/topology/profile`, `gauntlet/fn/preset/profile`).
-    pub test: String,
-    /// The test function's name.
-    pub fn_name: String,
-    pub kind: OutcomeKind,
-    /// The outcome the test expects, and whether this one is it (class, reason and detail).
-    pub expected: OutcomeKind,
-    pub as_expected: bool,
-    pub reason: String,
-    pub topology: String,
-    /// The gauntlet preset, for a gauntlet variant.
-    pub preset: Option<String>,
-    pub scheduler: String,
-    /// SHA-256 of the scheduler binary the guest ran; `None` for EEVDF.
-    pub scheduler_sha256: Option<String>,
-    /// The scheduler's flag profile (`default` when no flag is on).
-    pub profile: String,
-    /// Every argument the scheduler was started with (declared, the profile's, the test's).
-    pub scheduler_args: Vec<String>,
-    /// Where the scheduler's binary came from on the host; `None` for EEVDF.
-    pub scheduler_binary: Option<LocatedBinary>,
-    pub ops_name: Option<String>,
-    pub accel: Accel,
-    pub kernel: PathBuf,
-    pub kernel_stamp: crate::runs::KernelStamp,
-    pub memory_mb: u32,
-    pub duration_ms: u64,
-    pub report: Option<GuestReport>,
-    pub scheduler_failed_output: Option<String>,
-    /// What the failed scheduler printed when started again with its diagnostic arguments.
-    pub scheduler_diagnostic_output: Option<String>,
-    /// Why the scheduler could not load, when its output shows it.
-    pub load_diagnosis: Option<LoadDiagnosis>,
-    pub console_tail: Vec<String>,
-    /// The last kernel log records the guest streamed while it ran.
-    pub kmsg_tail: Vec<String>,
-    /// QEMU's own stderr (its last lines): the evidence when the VM itself failed.
-    pub qemu_stderr_tail: Vec<String>,
-    pub guest_log: Vec<String>,
-    /// From the trial's start to QEMU's (kernel resolution, initramfs, VM spec).
-    pub prep_ms: u64,
-    /// From QEMU start to the guest's first message.
-    pub boot_ms: Option<u64>,
-    pub wall_ms: u64,
-}
-
-impl TrialOutcome {
-    /// The kinds of the failure details in the test's verdict, in order.
-    pub fn detail_kinds(&self) -> Vec<crate::assert::DetailKind> {
-        self.report
-            .as_ref()
-            .and_then(|r| r.test.result())
-            .map(|r| r.details.iter().map(|d| d.kind).collect())
-            .unwrap_or_default()
-    }
 }
 
 /// Time a guest gets from QEMU start to its first message.
@@ -159,13 +103,13 @@ fn trial_spec(test: &VmTest, attach: Duration) -> Result<TrialSpec, HarnessError
 
 /// What kernel a trial boots: the cache entry's key, version and config hash when it is one, and the
 /// image's digest always.
-fn kernel_stamp(kernel: &crate::kernel::ResolvedKernel) -> crate::runs::KernelStamp {
+fn kernel_stamp(kernel: &crate::kernel::ResolvedKernel) -> KernelStamp {
     let metadata = kernel
         .image()
         .parent()
         .and_then(|dir| std::fs::read(dir.join("metadata.json")).ok())
         .and_then(|b| serde_json::from_slice::<crate::kernel::Metadata>(&b).ok());
-    crate::runs::KernelStamp {
+    KernelStamp {
         key: match kernel.origin() {
             crate::kernel::KernelOrigin::Cache(key) => Some(key.clone()),
             _ => metadata.as_ref().map(|m| m.key.clone()),
@@ -225,7 +169,7 @@ struct Prepared {
     accel: Accel,
     attach: Duration,
     kernel: crate::kernel::ResolvedKernel,
-    kernel_stamp: crate::runs::KernelStamp,
+    kernel_stamp: KernelStamp,
     scheduler_binary: Option<LocatedBinary>,
     scheduler_sha256: Option<String>,
     vm: VmSpec,
@@ -233,12 +177,17 @@ struct Prepared {
     _initramfs: crate::vm::BaseInitramfs,
 }
 
-/// What booting and listening to one VM produced.
+/// What the host collected from one VM: the guest's messages and streamed kernel log until it finished or
+/// the deadline passed, and QEMU's console, stderr and exit status.
 struct Observation {
-    heard: Heard,
+    messages: Vec<GuestMessage>,
+    /// Kernel log records the guest streamed, in order.
+    kmsg: Vec<String>,
+    first_at: Option<Instant>,
     timed_out: bool,
     console: String,
     qemu_stderr: String,
+    /// `None` when QEMU was killed at the deadline.
     qemu_status: Option<std::process::ExitStatus>,
     qemu_started: Instant,
 }
@@ -249,7 +198,8 @@ pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
     if test.host_only {
         return Err(HarnessError::BadTest {
             test: test.name.clone(),
-            reason: "it is host_only, so it runs on the host without a VM; run it through                      ktstr::harness::main or run_host_test"
+            reason: "it is host_only, so it runs on the host without a VM; run it through \
+                     ktstr::pipeline or run_host_test"
                 .into(),
         });
     }
@@ -258,22 +208,59 @@ pub fn run_vm_test(test: &VmTest) -> Result<TrialOutcome, HarnessError> {
     Ok(conclude(test, prepared, observation))
 }
 
-/// Resolves and checks everything a trial needs: accelerator, capacity, spec, kernel, scheduler binary,
-/// initramfs and the VM; bad input fails here, before anything boots.
-fn prepare(test: &VmTest) -> Result<(Prepared, TrialDir), HarnessError> {
-    let started = Instant::now();
+/// What a trial needs that can be checked before anything boots.
+struct Checked {
+    accel: Accel,
+    attach: Duration,
+    spec: TrialSpec,
+    kernel: crate::kernel::ResolvedKernel,
+    scheduler_binary: Option<LocatedBinary>,
+}
+
+/// Checks everything about `test` that needs no VM: the accelerator and this host's capacity for its
+/// topology, its spec, its kernel, and its scheduler's binary.
+fn check(test: &VmTest) -> Result<Checked, HarnessError> {
     let accel = Accel::detect()?;
     crate::vm::check_capacity(&test.vm_topology(), accel)?;
     let attach = attach_allowance(&test.scheduler, accel);
     let spec = trial_spec(test, attach)?;
     let kernel = resolve_kernel_flavor(test.kernel_flavor)?;
+    let scheduler_binary = test.scheduler.locate(|name| kernel.scheduler(name))?;
+    Ok(Checked {
+        accel,
+        attach,
+        spec,
+        kernel,
+        scheduler_binary,
+    })
+}
+
+/// Whether `test` can run here, checked without booting anything: bad input is an error now, not a
+/// failed trial minutes later. A `host_only` test needs nothing checked.
+pub fn preflight(test: &VmTest) -> Result<(), HarnessError> {
+    if test.host_only {
+        return Ok(());
+    }
+    check(&test.resolved()?).map(|_| ())
+}
+
+/// Resolves and checks everything a trial needs, then builds its initramfs and VM spec; bad input fails
+/// here, before anything boots.
+fn prepare(test: &VmTest) -> Result<(Prepared, TrialDir), HarnessError> {
+    let started = Instant::now();
+    let Checked {
+        accel,
+        attach,
+        spec,
+        kernel,
+        scheduler_binary,
+    } = check(test)?;
     let exe = std::env::current_exe().map_err(HarnessError::CurrentExe)?;
     let init = match crate::vm::lean_init_enabled()? {
         true => crate::vm::lean_copy(&exe, &crate::vm::ktstr_cache_dir()?.join("lean"))?,
         false => exe,
     };
     let mut initramfs = InitramfsSpec::new(init).busybox(HOST_BUSYBOX);
-    let scheduler_binary = test.scheduler.locate(|name| kernel.scheduler(name))?;
     if let (Some(located), Some(guest)) = (&scheduler_binary, test.scheduler.guest_path()) {
         initramfs = initramfs.binary(located.path.clone(), &guest);
     }
@@ -314,94 +301,93 @@ fn boot_and_listen(
     let boot = boot_allowance(prepared.accel, test.vm_topology().total_cpus());
     let console_path = dir.console_log();
     let mut qemu = QemuProcess::spawn(&prepared.vm, dir)?;
-    let qemu_started = Instant::now();
-    let reader = ChannelReader::spawn(prepared.vm.channel_socket(), qemu_started + boot)?;
-    let heard = listen(
+    let mut seen = Observation {
+        messages: Vec::new(),
+        kmsg: Vec::new(),
+        first_at: None,
+        timed_out: false,
+        console: String::new(),
+        qemu_stderr: String::new(),
+        qemu_status: None,
+        qemu_started: Instant::now(),
+    };
+    let boot_deadline = seen.qemu_started + boot;
+    let reader = ChannelReader::spawn(prepared.vm.channel_socket(), boot_deadline)?;
+    seen.listen(
         &reader,
-        qemu_started + boot,
+        boot_deadline,
         run_allowance(test, prepared.attach) + TEARDOWN,
     );
-    let exit = if heard.timed_out {
-        QemuExit::TimedOut
-    } else {
-        qemu.wait_until(Instant::now() + TEARDOWN)?
+    let exit = match seen.timed_out {
+        true => QemuExit::TimedOut,
+        false => qemu.wait_until(Instant::now() + TEARDOWN)?,
     };
-    if matches!(exit, QemuExit::TimedOut) {
-        qemu.kill()?;
+    match exit {
+        QemuExit::TimedOut => {
+            qemu.kill()?;
+            seen.timed_out = true;
+        }
+        QemuExit::Exited(status) => seen.qemu_status = Some(status),
     }
-    let observation = Observation {
-        timed_out: heard.timed_out || matches!(exit, QemuExit::TimedOut),
-        heard,
-        console: std::fs::read_to_string(&console_path).unwrap_or_default(),
-        qemu_stderr: std::fs::read_to_string(qemu.dir().qemu_stderr()).unwrap_or_default(),
-        qemu_status: match exit {
-            QemuExit::Exited(status) => Some(status),
-            QemuExit::TimedOut => None,
-        },
-        qemu_started,
-    };
+    seen.console = std::fs::read_to_string(&console_path).unwrap_or_default();
+    seen.qemu_stderr = std::fs::read_to_string(qemu.dir().qemu_stderr()).unwrap_or_default();
     drop(qemu);
-    Ok(observation)
+    Ok(seen)
 }
 
-/// Classifies the trial from what was observed and assembles the outcome.
+/// Classifies the trial from what was observed and assembles the outcome from its parts.
 fn conclude(test: &VmTest, prepared: Prepared, seen: Observation) -> TrialOutcome {
-    let report = seen.heard.report();
+    let report = seen.report();
     let requested = test.vm_topology().to_string();
-    let (kind, reason) = classify(&Observed {
+    let (kind, reason) = classify(&Seen {
         requested_topology: &requested,
         eevdf: test.scheduler.is_eevdf(),
-        messages: &seen.heard.messages,
+        messages: &seen.messages,
         report: report.as_ref(),
         timed_out: seen.timed_out,
         console: &seen.console,
-        kmsg: &seen.heard.kmsg,
+        kmsg: &seen.kmsg,
         qemu_status: seen.qemu_status,
         qemu_stderr: &seen.qemu_stderr,
     });
-    let details: Vec<_> = report
-        .as_ref()
-        .and_then(|r| r.test.result())
-        .map(|r| r.details.iter().map(|d| d.kind).collect())
-        .unwrap_or_default();
-    TrialOutcome {
-        test: test.trial_name(),
-        fn_name: test.name.clone(),
-        expected: test.expect,
-        as_expected: test.accepts(kind, &reason, &details),
-        kind,
-        reason,
-        topology: requested,
-        preset: test.preset.map(String::from),
-        scheduler: test.scheduler.name().to_string(),
-        scheduler_sha256: prepared.scheduler_sha256,
-        profile: test.scheduler.profile().name(),
-        scheduler_args: test.scheduler.all_args(),
-        scheduler_binary: prepared.scheduler_binary,
-        ops_name: seen.heard.ops_name(),
-        accel: prepared.accel,
-        kernel: prepared.kernel.image().to_path_buf(),
-        kernel_stamp: prepared.kernel_stamp,
-        memory_mb: prepared.vm.memory_mb(),
-        duration_ms: test.duration.as_millis() as u64,
-        scheduler_failed_output: seen.heard.failed_output(),
-        scheduler_diagnostic_output: seen.heard.diagnostic_output(),
-        load_diagnosis: load_diagnosis(&seen.heard.messages),
-        guest_log: seen.heard.log_lines(),
-        kmsg_tail: last_lines(seen.heard.kmsg.iter().map(String::as_str), KMSG_KEPT),
+    let mut outcome = TrialOutcome {
+        trial: TrialId {
+            name: test.trial_name(),
+            function: test.name.clone(),
+            topology: requested,
+            preset: test.preset.map(String::from),
+            duration_ms: test.duration.as_millis() as u64,
+        },
+        verdict: Verdict {
+            kind,
+            reason,
+            expected: test.expect,
+            as_expected: false,
+        },
+        scheduler: seen.scheduler_run(test, &prepared),
+        vm: VmRun {
+            accel: prepared.accel,
+            memory_mb: prepared.vm.memory_mb(),
+            kernel: prepared.kernel.image().to_path_buf(),
+            kernel_stamp: prepared.kernel_stamp,
+        },
         report,
-        console_tail: last_lines(seen.console.lines(), 30),
-        qemu_stderr_tail: last_lines(seen.qemu_stderr.lines(), 20),
-        prep_ms: seen
-            .qemu_started
-            .duration_since(prepared.started)
-            .as_millis() as u64,
-        boot_ms: seen
-            .heard
-            .first_at
-            .map(|t| t.duration_since(seen.qemu_started).as_millis() as u64),
-        wall_ms: prepared.started.elapsed().as_millis() as u64,
-    }
+        evidence: seen.evidence(),
+        timings: Timings {
+            prep_ms: seen
+                .qemu_started
+                .duration_since(prepared.started)
+                .as_millis() as u64,
+            boot_ms: seen
+                .first_at
+                .map(|t| t.duration_since(seen.qemu_started).as_millis() as u64),
+            wall_ms: prepared.started.elapsed().as_millis() as u64,
+        },
+    };
+    let verdict = &outcome.verdict;
+    outcome.verdict.as_expected =
+        test.accepts(verdict.kind, &verdict.reason, &outcome.detail_kinds());
+    outcome
 }
 
 /// Streamed kernel log lines kept in an outcome.
@@ -419,54 +405,45 @@ fn last_lines<'a>(lines: impl Iterator<Item = &'a str>, n: usize) -> Vec<String>
 /// Time for the guest to report, stop its workers and power off, and for QEMU to exit.
 const TEARDOWN: Duration = Duration::from_secs(10);
 
-/// The guest's messages up to `Finished`, the channel closing, or the deadline.
-struct Heard {
-    messages: Vec<GuestMessage>,
-    /// Kernel log records the guest streamed, in order.
-    kmsg: Vec<String>,
-    first_at: Option<Instant>,
-    timed_out: bool,
-}
-
-/// Listens until `boot_deadline` for the first message, then for `run` more after it.
-fn listen(reader: &ChannelReader<GuestMessage>, boot_deadline: Instant, run: Duration) -> Heard {
-    let mut heard = Heard {
-        messages: Vec::new(),
-        kmsg: Vec::new(),
-        first_at: None,
-        timed_out: false,
-    };
-    loop {
-        let deadline = heard.first_at.map_or(boot_deadline, |first| first + run);
-        match reader.recv_until(deadline) {
-            None => {
-                heard.timed_out = Instant::now() >= deadline;
-                return heard;
-            }
-            Some(ChannelEvent::Message {
-                message: GuestMessage::Kmsg { line },
-                ..
-            }) => heard.kmsg.push(line),
-            Some(ChannelEvent::Message { message, at }) => {
-                heard.first_at.get_or_insert(at);
-                let done = matches!(message, GuestMessage::Finished { .. });
-                heard.messages.push(message);
-                if done {
-                    return heard;
+impl Observation {
+    /// Listens until `boot_deadline` for the first message, then for `run` more after it: the guest's
+    /// messages up to `Finished`, the channel closing, or the deadline.
+    fn listen(
+        &mut self,
+        reader: &ChannelReader<GuestMessage>,
+        boot_deadline: Instant,
+        run: Duration,
+    ) {
+        loop {
+            let deadline = self.first_at.map_or(boot_deadline, |first| first + run);
+            match reader.recv_until(deadline) {
+                None => {
+                    self.timed_out = Instant::now() >= deadline;
+                    return;
                 }
+                Some(ChannelEvent::Message {
+                    message: GuestMessage::Kmsg { line },
+                    ..
+                }) => self.kmsg.push(line),
+                Some(ChannelEvent::Message { message, at }) => {
+                    self.first_at.get_or_insert(at);
+                    let done = matches!(message, GuestMessage::Finished { .. });
+                    self.messages.push(message);
+                    if done {
+                        return;
+                    }
+                }
+                Some(ChannelEvent::Unparsed { line, reason }) => {
+                    self.messages.push(GuestMessage::Log {
+                        line: format!("unparsed guest line ({reason}): {line}"),
+                    })
+                }
+                Some(ChannelEvent::Closed) | Some(ChannelEvent::Failed(_)) => return,
+                Some(ChannelEvent::Connected { .. }) => {}
             }
-            Some(ChannelEvent::Unparsed { line, reason }) => {
-                heard.messages.push(GuestMessage::Log {
-                    line: format!("unparsed guest line ({reason}): {line}"),
-                })
-            }
-            Some(ChannelEvent::Closed) | Some(ChannelEvent::Failed(_)) => return heard,
-            Some(ChannelEvent::Connected { .. }) => {}
         }
     }
-}
 
-impl Heard {
     /// The guest's report.
     fn report(&self) -> Option<GuestReport> {
         self.messages.iter().find_map(|m| match m {
@@ -475,31 +452,42 @@ impl Heard {
         })
     }
 
-    fn ops_name(&self) -> Option<String> {
-        self.messages.iter().find_map(|m| match m {
-            GuestMessage::SchedulerReady { ops_name, .. } => Some(ops_name.clone()),
-            _ => None,
-        })
-    }
-
-    fn failed_output(&self) -> Option<String> {
-        scheduler_failure(&self.messages).map(|f| f.output.to_string())
-    }
-
-    fn diagnostic_output(&self) -> Option<String> {
-        scheduler_failure(&self.messages)?
-            .diagnostic_output
-            .map(str::to_string)
-    }
-
-    fn log_lines(&self) -> Vec<String> {
-        self.messages
-            .iter()
-            .filter_map(|m| match m {
-                GuestMessage::Log { line } => Some(line.clone()),
+    /// The scheduler as `test` declared it and as the guest saw it run.
+    fn scheduler_run(&self, test: &VmTest, prepared: &Prepared) -> SchedulerRun {
+        let failure = scheduler_failure(&self.messages);
+        SchedulerRun {
+            name: test.scheduler.name().to_string(),
+            profile: test.scheduler.profile().name(),
+            args: test.scheduler.all_args(),
+            binary: prepared.scheduler_binary.clone(),
+            sha256: prepared.scheduler_sha256.clone(),
+            ops_name: self.messages.iter().find_map(|m| match m {
+                GuestMessage::SchedulerReady { ops_name, .. } => Some(ops_name.clone()),
                 _ => None,
-            })
-            .collect()
+            }),
+            failed_output: failure.as_ref().map(|f| f.output.to_string()),
+            diagnostic_output: failure
+                .and_then(|f| f.diagnostic_output)
+                .map(str::to_string),
+            load_diagnosis: load_diagnosis(&self.messages),
+        }
+    }
+
+    /// The tails of what the host saw beside the report.
+    fn evidence(&self) -> Evidence {
+        Evidence {
+            console_tail: last_lines(self.console.lines(), 30),
+            kmsg_tail: last_lines(self.kmsg.iter().map(String::as_str), KMSG_KEPT),
+            qemu_stderr_tail: last_lines(self.qemu_stderr.lines(), 20),
+            guest_log: self
+                .messages
+                .iter()
+                .filter_map(|m| match m {
+                    GuestMessage::Log { line } => Some(line.clone()),
+                    _ => None,
+                })
+                .collect(),
+        }
     }
 }
 
