@@ -224,8 +224,13 @@ fn check(test: &VmTest) -> Result<Checked, HarnessError> {
     crate::vm::check_capacity(&test.vm_topology(), accel)?;
     let attach = attach_allowance(&test.scheduler, accel);
     let spec = trial_spec(test, attach)?;
+    // The scheduler first: a path that is no program is the user's first mistake, whatever the cache holds.
+    let scheduler_binary = test.scheduler.locate(|name| {
+        resolve_kernel_flavor(test.kernel_flavor)
+            .ok()?
+            .scheduler(name)
+    })?;
     let kernel = resolve_kernel_flavor(test.kernel_flavor)?;
-    let scheduler_binary = test.scheduler.locate(|name| kernel.scheduler(name))?;
     Ok(Checked {
         accel,
         attach,
