@@ -80,6 +80,7 @@ fn outcome(accel: &str) -> TrialOutcome {
         timings: Timings {
             prep_ms: 200,
             boot_ms: Some(1500),
+            start_wait_ms: 0,
             wall_ms: 6000,
         },
     }

@@ -114,6 +114,7 @@ fn run_trial(spec: &TrialSpec, func: GuestTestFn, link: &Link) -> GuestReport {
         .settle(Duration::from_millis(spec.settle_ms))
         .assert(spec.assert)
         .build();
+    link.await_start();
     link.send(GuestMessage::TestStarted);
     report.test = test_process::run_test(func, &ctx);
     link.send(GuestMessage::TestEnded);

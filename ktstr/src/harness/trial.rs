@@ -14,8 +14,8 @@ use crate::outcome::{
 use crate::protocol::{GuestMessage, GuestReport, TrialSpec};
 use crate::sched::{LocatedBinary, SchedulerError};
 use crate::vm::{
-    Accel, ChannelEvent, ChannelReader, InitramfsCache, InitramfsSpec, KernelCmdline, QemuExit,
-    QemuProcess, TrialDir, VmError, VmRequest, VmSpec, HOST_BUSYBOX,
+    Accel, ChannelEvent, ChannelReader, CpuGate, CpuTokens, InitramfsCache, InitramfsSpec,
+    KernelCmdline, QemuExit, QemuProcess, TrialDir, VmError, VmRequest, VmSpec, HOST_BUSYBOX,
 };
 
 /// Why a trial could not be started at all.
@@ -190,6 +190,10 @@ struct Observation {
     /// `None` when QEMU was killed at the deadline.
     qemu_status: Option<std::process::ExitStatus>,
     qemu_started: Instant,
+    /// The host CPUs this VM holds now (`CpuGate`): one while it boots, one per vCPU while its test runs.
+    cpus: Option<CpuTokens>,
+    /// How long the guest waited for host CPUs before its test started.
+    start_wait: Duration,
 }
 
 /// Boots one VM for `test` and classifies what happened. Nothing it starts outlives it.
@@ -303,8 +307,11 @@ fn boot_and_listen(
     prepared: &Prepared,
     dir: TrialDir,
 ) -> Result<Observation, HarnessError> {
-    let boot = boot_allowance(prepared.accel, test.vm_topology().total_cpus());
+    let vcpus = test.vm_topology().total_cpus();
+    let boot = boot_allowance(prepared.accel, vcpus);
     let console_path = dir.console_log();
+    let gate = CpuGate::host();
+    let booting = gate.any()?;
     let mut qemu = QemuProcess::spawn(&prepared.vm, dir)?;
     let mut seen = Observation {
         messages: Vec::new(),
@@ -315,14 +322,19 @@ fn boot_and_listen(
         qemu_stderr: String::new(),
         qemu_status: None,
         qemu_started: Instant::now(),
+        cpus: Some(booting),
+        start_wait: Duration::ZERO,
     };
     let boot_deadline = seen.qemu_started + boot;
     let reader = ChannelReader::spawn(prepared.vm.channel_socket(), boot_deadline)?;
-    seen.listen(
-        &reader,
+    seen.listen(&Listening {
+        reader: &reader,
         boot_deadline,
-        run_allowance(test, prepared.attach) + TEARDOWN,
-    );
+        run: run_allowance(test, prepared.attach) + TEARDOWN,
+        gate: &gate,
+        vcpus: vcpus as usize,
+    });
+    seen.cpus = None;
     let exit = match seen.timed_out {
         true => QemuExit::TimedOut,
         false => qemu.wait_until(Instant::now() + TEARDOWN)?,
@@ -386,6 +398,7 @@ fn conclude(test: &VmTest, prepared: Prepared, seen: Observation) -> TrialOutcom
             boot_ms: seen
                 .first_at
                 .map(|t| t.duration_since(seen.qemu_started).as_millis() as u64),
+            start_wait_ms: seen.start_wait.as_millis() as u64,
             wall_ms: prepared.started.elapsed().as_millis() as u64,
         },
     };
@@ -393,6 +406,15 @@ fn conclude(test: &VmTest, prepared: Prepared, seen: Observation) -> TrialOutcom
     outcome.verdict.as_expected =
         test.accepts(verdict.kind, &verdict.reason, &outcome.detail_kinds());
     outcome
+}
+
+/// What `Observation::listen` listens with.
+struct Listening<'a> {
+    reader: &'a ChannelReader<GuestMessage>,
+    boot_deadline: Instant,
+    run: Duration,
+    gate: &'a CpuGate,
+    vcpus: usize,
 }
 
 /// Streamed kernel log lines kept in an outcome.
@@ -411,17 +433,15 @@ fn last_lines<'a>(lines: impl Iterator<Item = &'a str>, n: usize) -> Vec<String>
 const TEARDOWN: Duration = Duration::from_secs(10);
 
 impl Observation {
-    /// Listens until `boot_deadline` for the first message, then for `run` more after it: the guest's
-    /// messages up to `Finished`, the channel closing, or the deadline.
-    fn listen(
-        &mut self,
-        reader: &ChannelReader<GuestMessage>,
-        boot_deadline: Instant,
-        run: Duration,
-    ) {
+    /// Listens until the boot deadline for the first message, then for the run allowance (and however
+    /// long the guest waited for host CPUs) after it: the guest's messages up to `Finished`, the channel
+    /// closing, or the deadline.
+    fn listen(&mut self, to: &Listening) {
         loop {
-            let deadline = self.first_at.map_or(boot_deadline, |first| first + run);
-            match reader.recv_until(deadline) {
+            let deadline = self
+                .first_at
+                .map_or(to.boot_deadline, |first| first + to.run + self.start_wait);
+            match to.reader.recv_until(deadline) {
                 None => {
                     self.timed_out = Instant::now() >= deadline;
                     return;
@@ -432,6 +452,11 @@ impl Observation {
                 }) => self.kmsg.push(line),
                 Some(ChannelEvent::Message { message, at }) => {
                     self.first_at.get_or_insert(at);
+                    match message {
+                        GuestMessage::AwaitingStart => self.start_test(to),
+                        GuestMessage::TestEnded => self.cpus = None,
+                        _ => {}
+                    }
                     let done = matches!(message, GuestMessage::Finished { .. });
                     self.messages.push(message);
                     if done {
@@ -447,6 +472,25 @@ impl Observation {
                 Some(ChannelEvent::Connected { .. }) => {}
             }
         }
+    }
+
+    /// The guest is ready to test: trade the boot's CPU for one per vCPU (waiting while other guests test
+    /// or boot), then let it start. A gate or channel failure is logged and the test starts anyway.
+    fn start_test(&mut self, to: &Listening) {
+        self.cpus = None;
+        let waiting = Instant::now();
+        match to.gate.take(to.vcpus) {
+            Ok(cpus) => self.cpus = Some(cpus),
+            Err(e) => self.log(format!("host CPUs not reserved for the test: {e}")),
+        }
+        self.start_wait = waiting.elapsed();
+        if let Err(e) = to.reader.send_line(crate::protocol::START_LINE) {
+            self.log(format!("the start could not be sent to the guest: {e}"));
+        }
+    }
+
+    fn log(&mut self, line: String) {
+        self.messages.push(GuestMessage::Log { line });
     }
 
     /// The guest's report.

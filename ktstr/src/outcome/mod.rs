@@ -141,6 +141,8 @@ pub struct Timings {
     pub prep_ms: u64,
     /// From QEMU start to the guest's first message.
     pub boot_ms: Option<u64>,
+    /// How long the guest, ready to test, waited for host CPUs other guests were busy on.
+    pub start_wait_ms: u64,
     /// The whole trial.
     pub wall_ms: u64,
 }
@@ -219,6 +221,7 @@ pub(crate) fn sample(kind: OutcomeKind) -> TrialOutcome {
         timings: Timings {
             prep_ms: 100,
             boot_ms: Some(900),
+            start_wait_ms: 0,
             wall_ms: 4000,
         },
     }

@@ -30,9 +30,13 @@ pub(super) fn render(outcome: &TrialOutcome) -> String {
         out += &evidence(outcome);
     }
     let t = &outcome.timings;
+    let waited = match t.start_wait_ms {
+        0..50 => String::new(),
+        ms => format!(", waited {ms} ms for host CPUs"),
+    };
     let _ = writeln!(
         out,
-        "prep {} ms, boot {} ms, trial {} ms",
+        "prep {} ms, boot {} ms{waited}, trial {} ms",
         t.prep_ms,
         t.boot_ms.map_or("?".into(), |b| b.to_string()),
         t.wall_ms

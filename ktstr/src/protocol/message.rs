@@ -21,7 +21,10 @@ pub enum GuestMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         diagnostic_output: Option<String>,
     },
-    /// PID 1 is about to call the test function: set-up is done and the scheduler, if any, attached.
+    /// Set-up is done and the scheduler, if any, attached: PID 1 waits for the host's `START_LINE` before
+    /// it calls the test function, so that the test runs on host CPUs no other guest is busy on.
+    AwaitingStart,
+    /// PID 1 is about to call the test function.
     TestStarted,
     /// The test function ended (returned, failed, panicked or was killed); PID 1 goes on to report.
     TestEnded,
@@ -35,6 +38,9 @@ pub enum GuestMessage {
     /// The guest is done and about to power off.
     Finished { exit_code: i32 },
 }
+
+/// The host's one message to the guest: run the test now.
+pub const START_LINE: &str = "start";
 
 impl GuestMessage {
     /// The message as one JSON line, newline included.

@@ -6,6 +6,6 @@ mod message;
 mod report;
 mod spec;
 
-pub use message::GuestMessage;
+pub use message::{GuestMessage, START_LINE};
 pub use report::{error_chain, GuestReport, SchedExtSeen, TestEnd, TopologySeen};
 pub use spec::TrialSpec;

@@ -74,6 +74,21 @@ impl<M: DeserializeOwned + Send + 'static> ChannelReader<M> {
         self.events.recv_timeout(wait).ok()
     }
 
+    /// Sends `line` (a newline is added) to the guest over the connected channel.
+    pub fn send_line(&self, line: &str) -> Result<(), VmError> {
+        let shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(stream) = shared.stream.as_ref() else {
+            return Err(VmError::io(
+                "write to",
+                "the guest channel",
+                std::io::Error::from(std::io::ErrorKind::NotConnected),
+            ));
+        };
+        let mut writer: &UnixStream = stream;
+        std::io::Write::write_all(&mut writer, format!("{line}\n").as_bytes())
+            .map_err(|e| VmError::io("write to", "the guest channel", e))
+    }
+
     /// The receiving end, for callers that select over it themselves.
     pub fn events(&self) -> &Receiver<ChannelEvent<M>> {
         &self.events

@@ -27,6 +27,7 @@ impl GuestChannel {
             CHANNEL_PORT_NAME,
         )?;
         let port = std::fs::OpenOptions::new()
+            .read(true)
             .write(true)
             .open(&path)
             .map_err(|e| VmError::io("open", &path, e))?;
@@ -41,6 +42,13 @@ impl GuestChannel {
         self.port
             .write_all(&line)
             .map_err(|e| VmError::io("write to", &self.path, e))
+    }
+
+    /// A second handle on the port, for reading what the host sends without holding this one.
+    pub fn reader(&self) -> Result<File, VmError> {
+        self.port
+            .try_clone()
+            .map_err(|e| VmError::io("use", &self.path, e))
     }
 
     pub fn path(&self) -> &Path {
