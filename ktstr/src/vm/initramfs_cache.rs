@@ -152,7 +152,7 @@ impl InitramfsCache {
                 .map_err(|e| VmError::io("store", &path, e.error))?;
             let cap = cache_cap()?;
             if let Err(e) = self.trim(cap) {
-                tracing::warn!("trimming the initramfs cache: {e}");
+                eprintln!("ktstr: trimming the initramfs cache: {e}");
             }
             return Ok(BaseInitramfs {
                 path,
