@@ -34,64 +34,73 @@ pub fn run(command: Option<CacheCommand>) -> Result<()> {
     let root = ktstr_cache_dir()?;
     let initramfs = InitramfsCache::at(root.join("initramfs"));
     match command {
-        None => {
-            let mut rows = vec![["CACHE", "SIZE", "ENTRIES", "LIMIT", "PATH"]
-                .map(String::from)
-                .to_vec()];
-            let kernels = ktstr::kernel::Cache::from_env()?;
-            let listed = kernels.list()?.len();
-            let (kb, _) = usage(kernels.root());
-            rows.push(vec![
-                "kernels".into(),
-                format::size(kb),
-                listed.to_string(),
-                "ktstr kernel clean --keep N".into(),
-                kernels.root().display().to_string(),
-            ]);
-            let images = initramfs.entries();
-            rows.push(vec![
-                "initramfs".into(),
-                format::size(images.iter().map(|(_, s, _)| s).sum()),
-                images.len().to_string(),
-                format::size(cache_cap()?),
-                initramfs.dir().display().to_string(),
-            ]);
-            for (name, limit) in [
-                ("lean", "8 newest"),
-                ("schedulers", "ktstr scheduler install"),
-            ] {
-                let dir = root.join(name);
-                let (bytes, files) = usage(&dir);
-                rows.push(vec![
-                    name.into(),
-                    format::size(bytes),
-                    files.to_string(),
-                    limit.into(),
-                    dir.display().to_string(),
-                ]);
-            }
-            print!("{}", format::table(&rows));
-            Ok(())
-        }
-        Some(CacheCommand::Trim { max_mb }) => {
-            let cap = match max_mb {
-                Some(mb) => mb << 20,
-                None => cache_cap()?,
-            };
-            let report = initramfs.trim(cap)?;
-            for (path, size) in &report.removed {
-                println!("removed {} ({})", path.display(), format::size(*size));
-            }
-            println!(
-                "initramfs cache: {} removed, {} kept (limit {}), {} over the limit kept because a run uses them",
-                report.removed.len(),
-                format::size(report.kept_bytes),
-                format::size(cap),
-                report.in_use
-            );
-            Ok(())
-        }
+        None => show(&root, &initramfs),
+        Some(CacheCommand::Trim { max_mb }) => trim(&initramfs, max_mb),
     }
+}
+
+/// A table with one row per cache: its size, entries, what bounds it and where it is.
+fn show(root: &Path, initramfs: &InitramfsCache) -> Result<()> {
+    let kernels = ktstr::kernel::Cache::from_env()?;
+    let listed = kernels.list()?.len();
+    let (kernel_bytes, _) = usage(kernels.root());
+    let images = initramfs.entries();
+    let mut rows = vec![
+        ["CACHE", "SIZE", "ENTRIES", "LIMIT", "PATH"]
+            .map(String::from)
+            .to_vec(),
+        row(
+            "kernels",
+            (kernel_bytes, listed),
+            "ktstr kernel clean --keep N",
+            kernels.root(),
+        ),
+        row(
+            "initramfs",
+            (images.iter().map(|(_, s, _)| s).sum(), images.len()),
+            &format::size(cache_cap()?),
+            initramfs.dir(),
+        ),
+    ];
+    for (name, limit) in [
+        ("lean", "8 newest"),
+        ("schedulers", "ktstr scheduler install"),
+    ] {
+        let dir = root.join(name);
+        rows.push(row(name, usage(&dir), limit, &dir));
+    }
+    print!("{}", format::table(&rows));
+    Ok(())
+}
+
+fn row(name: &str, (bytes, entries): (u64, usize), limit: &str, path: &Path) -> Vec<String> {
+    vec![
+        name.into(),
+        format::size(bytes),
+        entries.to_string(),
+        limit.into(),
+        path.display().to_string(),
+    ]
+}
+
+/// Removes the least recently used images over `max_mb` (default: the cache's cap).
+fn trim(initramfs: &InitramfsCache, max_mb: Option<u64>) -> Result<()> {
+    let cap = match max_mb {
+        Some(mb) => mb << 20,
+        None => cache_cap()?,
+    };
+    let report = initramfs.trim(cap)?;
+    for (path, size) in &report.removed {
+        println!("removed {} ({})", path.display(), format::size(*size));
+    }
+    println!(
+        "initramfs cache: {} removed, {} kept (limit {}), {} over the limit kept because a run uses them",
+        report.removed.len(),
+        format::size(report.kept_bytes),
+        format::size(cap),
+        report.in_use
+    );
+    Ok(())
 }
 
 pub fn cleanup() -> Result<()> {

@@ -38,34 +38,7 @@ fn users_of(dir: &Path) -> Vec<u32> {
 #[test]
 fn cleanup_removes_what_a_killed_harness_left_and_nothing_else() {
     let temp = tempfile::tempdir().unwrap();
-    let mut harness = Command::new(KTSTR)
-        .args(["run", "--vm", "--duration", "30", "steady"])
-        .env("TMPDIR", temp.path())
-        .env("KTSTR_RUNS_DIR", temp.path().join("runs"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = harness.id();
-    // Wait until QEMU is up in the trial directory: its console log has output.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let dir = loop {
-        let booted = trial_dirs_of(temp.path(), pid)
-            .into_iter()
-            .find(|d| std::fs::metadata(d.join("console.log")).is_ok_and(|m| m.len() > 0));
-        if let Some(dir) = booted {
-            break dir;
-        }
-        assert!(Instant::now() < deadline, "no trial booted within 120 s");
-        assert!(
-            harness.try_wait().unwrap().is_none(),
-            "the harness ended before its VM booted"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    harness.kill().unwrap(); // SIGKILL: no destructor runs
-    harness.wait().unwrap();
-
+    let dir = kill_a_run_once_its_vm_boots(temp.path());
     let live = temp
         .path()
         .join(format!("ktstr-{}-live", std::process::id()));
@@ -74,17 +47,7 @@ fn cleanup_removes_what_a_killed_harness_left_and_nothing_else() {
     std::fs::create_dir(&unrelated).unwrap();
     assert!(dir.is_dir(), "the killed harness left its trial directory");
 
-    let out = Command::new(KTSTR)
-        .arg("cleanup")
-        .env("TMPDIR", temp.path())
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = cleanup(temp.path());
     assert!(!dir.exists(), "{text}");
     assert!(
         text.contains(&format!("removed {}", dir.display())),
@@ -98,11 +61,54 @@ fn cleanup_removes_what_a_killed_harness_left_and_nothing_else() {
     // Whether QEMU died with its harness or was killed by cleanup, none runs from that directory now.
     std::thread::sleep(Duration::from_millis(200));
     assert!(users_of(&dir).is_empty(), "{text}");
-    // A second cleanup finds nothing more.
-    let again = Command::new(KTSTR)
+    let again = cleanup(temp.path());
+    assert!(again.contains("0 trial dir(s) removed"), "{again}");
+}
+
+/// Starts `ktstr run --vm` with `temp` as its temp dir, waits until the trial's QEMU writes to its console
+/// log, then kills the run with SIGKILL so no destructor runs; the trial directory it leaves.
+fn kill_a_run_once_its_vm_boots(temp: &Path) -> PathBuf {
+    let mut harness = Command::new(KTSTR)
+        .args(["run", "--vm", "--duration", "30", "steady"])
+        .env("TMPDIR", temp)
+        .env("KTSTR_RUNS_DIR", temp.join("runs"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = harness.id();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let dir = loop {
+        let booted = trial_dirs_of(temp, pid)
+            .into_iter()
+            .find(|d| std::fs::metadata(d.join("console.log")).is_ok_and(|m| m.len() > 0));
+        if let Some(dir) = booted {
+            break dir;
+        }
+        assert!(Instant::now() < deadline, "no trial booted within 120 s");
+        assert!(
+            harness.try_wait().unwrap().is_none(),
+            "the harness ended before its VM booted"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    harness.kill().unwrap();
+    harness.wait().unwrap();
+    dir
+}
+
+/// The output of a successful `ktstr cleanup` over `temp`.
+fn cleanup(temp: &Path) -> String {
+    let out = Command::new(KTSTR)
         .arg("cleanup")
-        .env("TMPDIR", temp.path())
+        .env("TMPDIR", temp)
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&again.stdout).contains("0 trial dir(s) removed"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
 }

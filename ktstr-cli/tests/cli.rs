@@ -3,43 +3,26 @@
 //! listed, and a killed build leaves no entry.
 
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const KTSTR: &str = env!("CARGO_BIN_EXE_ktstr");
 
-/// A kernel-shaped tarball; `bzimage` is the recipe of its `bzImage` target.
-fn fake_tarball(dir: &Path, bzimage: &str) -> PathBuf {
-    let tree = dir.join("linux");
-    let makefile = format!(
-        "VERSION = 6\nPATCHLEVEL = 99\nSUBLEVEL = 1\nEXTRAVERSION =\n\
-         tinyconfig:\n\tmkdir -p $(O) && echo CONFIG_BASE=y > $(O)/.config\n\
-         olddefconfig:\n\ttrue\n\
-         bzImage:\n\t{bzimage}\n"
-    );
-    let sched = "scx_simple scx_qmap scx_central scx_flatcg:\n\tmkdir -p $(O)/build/bin && cp /bin/true $(O)/build/bin/$@\n";
-    for (path, text) in [
-        ("Makefile", makefile.as_str()),
-        ("tools/sched_ext/Makefile", sched),
-    ] {
-        std::fs::create_dir_all(tree.join(path).parent().unwrap()).unwrap();
-        std::fs::write(tree.join(path), text).unwrap();
-    }
-    let tarball = dir.join("linux.tar.xz");
-    assert!(Command::new("tar")
-        .arg("-cJf")
-        .arg(&tarball)
-        .arg("-C")
-        .arg(dir)
-        .arg("linux")
-        .status()
-        .unwrap()
-        .success());
-    tarball
-}
+/// The fake kernel sources of ktstr's own kernel tests.
+#[path = "../../ktstr/tests/host/kernel/fake.rs"]
+#[expect(
+    dead_code,
+    reason = "the CLI builds from tarballs and never writes a cache entry by hand"
+)]
+mod fake;
 
-const GOOD_BZIMAGE: &str = r"mkdir -p $(O)/arch/x86/boot && head -c 510 /dev/zero > $(O)/arch/x86/boot/bzImage && printf '\125\252\0\0HdrS' >> $(O)/arch/x86/boot/bzImage && echo elf > $(O)/vmlinux";
+use fake::{fake_tarball, FakeKernel, WORKING};
+
+/// The fake kernel with `bzimage` as the recipe of its `bzImage` target.
+const fn with_bzimage(bzimage: &'static str) -> FakeKernel {
+    FakeKernel { bzimage, ..WORKING }
+}
 
 fn ktstr(cache: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(KTSTR);
@@ -103,7 +86,7 @@ fn bad_input_exits_2_with_one_line_naming_the_fix() {
 #[test]
 fn a_path_without_clang_exits_3_naming_the_package() {
     let dir = tempfile::tempdir().unwrap();
-    let tarball = fake_tarball(dir.path(), GOOD_BZIMAGE);
+    let tarball = fake_tarball(dir.path(), &WORKING);
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
     for tool in [
@@ -145,28 +128,30 @@ fn a_path_without_clang_exits_3_naming_the_package() {
 fn a_build_is_cached_listed_hit_and_cleaned() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
-    let tarball = fake_tarball(dir.path(), GOOD_BZIMAGE);
+    let tarball = fake_tarball(dir.path(), &WORKING);
     let build = ["kernel", "build", "--tarball", tarball.to_str().unwrap()];
     let list = ktstr(&cache, &["kernel", "list"]).output().unwrap();
     assert!(String::from_utf8_lossy(&list.stdout).contains("run `ktstr kernel build`"));
 
     let first = ktstr(&cache, &build).output().unwrap();
     assert!(first.status.success(), "{}", stderr(&first));
-    assert!(String::from_utf8_lossy(&first.stdout).starts_with("built 6.99.1-kc"));
+    assert!(String::from_utf8_lossy(&first.stdout).starts_with("built 6.99.0-fake-kc"));
     assert!(
         stderr(&first).contains("[3/5] build the kernel"),
         "steps are shown: {}",
         stderr(&first)
     );
     let second = ktstr(&cache, &build).output().unwrap();
-    assert!(String::from_utf8_lossy(&second.stdout).starts_with("cache hit: 6.99.1-kc"));
+    assert!(String::from_utf8_lossy(&second.stdout).starts_with("cache hit: 6.99.0-fake-kc"));
 
     let list =
         String::from_utf8_lossy(&ktstr(&cache, &["kernel", "list"]).output().unwrap().stdout)
             .into_owned();
     let row = list.lines().nth(1).unwrap_or_default();
     assert!(
-        list.starts_with("KEY") && row.starts_with("6.99.1-kc") && row.contains("6.99.1"),
+        list.starts_with("KEY")
+            && row.starts_with("6.99.0-fake-kc")
+            && row.split_whitespace().nth(1) == Some("6.99.0-fake"),
         "{list}"
     );
     assert!(
@@ -182,7 +167,10 @@ fn a_build_is_cached_listed_hit_and_cleaned() {
 #[test]
 fn a_failed_build_prints_the_log_tail_then_its_path_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
-    let tarball = fake_tarball(dir.path(), "seq 1 60; echo 'ld: undefined symbol'; exit 2");
+    let tarball = fake_tarball(
+        dir.path(),
+        &with_bzimage("seq 1 60; echo 'ld: undefined symbol'; exit 2"),
+    );
     let out = ktstr(
         &dir.path().join("cache"),
         &["kernel", "build", "--tarball", tarball.to_str().unwrap()],
@@ -193,7 +181,7 @@ fn a_failed_build_prints_the_log_tail_then_its_path_and_exits_1() {
     let err = stderr(&out);
     let last = err.lines().last().unwrap_or_default();
     assert!(
-        last.starts_with("error: build the kernel") && last.contains(".logs/6.99.1-kc"),
+        last.starts_with("error: build the kernel") && last.contains(".logs/6.99.0-fake-kc"),
         "{err}"
     );
     assert!(
@@ -206,7 +194,7 @@ fn a_failed_build_prints_the_log_tail_then_its_path_and_exits_1() {
 fn a_killed_build_leaves_no_entry_and_clean_removes_its_scratch() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
-    let tarball = fake_tarball(dir.path(), "sleep 60");
+    let tarball = fake_tarball(dir.path(), &with_bzimage("sleep 60"));
     let mut child = ktstr(
         &cache,
         &["kernel", "build", "--tarball", tarball.to_str().unwrap()],

@@ -13,6 +13,10 @@ use ktstr::runs::TrialRecord;
 
 const KTSTR: &str = env!("CARGO_BIN_EXE_ktstr");
 
+/// Five repeats' gaps (ms) of a steady run, and of a run whose gaps grew about eightfold.
+const STEADY: &[f64] = &[20.0, 22.0, 21.0, 23.0, 19.0];
+const SLOW: &[f64] = &[160.0, 170.0, 150.0, 165.0, 158.0];
+
 /// A run directory `root/id` with `run.json` and one record per value of `gaps` (one repeat each).
 fn write_run(root: &Path, id: &str, accel: &str, gaps: &[f64]) {
     let dir = root.join(id);
@@ -123,15 +127,10 @@ fn text(out: &Output) -> String {
 #[test]
 fn a_regression_exits_7_noise_exits_0_and_incomparable_runs_exit_2() {
     let root = tempfile::tempdir().unwrap();
-    write_run(root.path(), "base", "tcg", &[20.0, 22.0, 21.0, 23.0, 19.0]);
-    write_run(
-        root.path(),
-        "slow",
-        "Tcg",
-        &[160.0, 170.0, 150.0, 165.0, 158.0],
-    );
+    write_run(root.path(), "base", "tcg", STEADY);
+    write_run(root.path(), "slow", "tcg", SLOW);
     write_run(root.path(), "same", "tcg", &[21.0, 19.5, 22.5, 20.0, 23.5]);
-    write_run(root.path(), "kvm", "kvm", &[20.0, 22.0, 21.0, 23.0, 19.0]);
+    write_run(root.path(), "kvm", "kvm", STEADY);
     write_run(root.path(), "few", "tcg", &[160.0, 170.0]);
 
     let out = stats(root.path(), &["compare", "base", "slow"]);
@@ -164,13 +163,8 @@ fn a_regression_exits_7_noise_exits_0_and_incomparable_runs_exit_2() {
 #[test]
 fn json_parses_and_the_html_report_carries_a_plot_per_changed_metric() {
     let root = tempfile::tempdir().unwrap();
-    write_run(root.path(), "base", "tcg", &[20.0, 22.0, 21.0, 23.0, 19.0]);
-    write_run(
-        root.path(),
-        "slow",
-        "Tcg",
-        &[160.0, 170.0, 150.0, 165.0, 158.0],
-    );
+    write_run(root.path(), "base", "tcg", STEADY);
+    write_run(root.path(), "slow", "tcg", SLOW);
     let report = root.path().join("report.html");
     let out = stats(
         root.path(),

@@ -65,6 +65,17 @@ fn check_signature(func: &ItemFn) -> syn::Result<()> {
 
 /// `.topology(..) .scheduler(..) ...` for every attribute given.
 fn builder_calls(attrs: &TestAttrs) -> TokenStream {
+    [
+        trial_calls(attrs),
+        verdict_calls(attrs),
+        variant_calls(attrs),
+    ]
+    .into_iter()
+    .collect()
+}
+
+/// What one trial boots and runs: topology, scheduler, durations, sizes, sysctls.
+fn trial_calls(attrs: &TestAttrs) -> TokenStream {
     let mut calls = TokenStream::new();
     if let Some((n, l, c, t)) = attrs.topology {
         let text = format!("{n}n{l}l{c}c{t}t");
@@ -99,6 +110,12 @@ fn builder_calls(attrs: &TestAttrs) -> TokenStream {
     for (key, value) in &attrs.sysctls {
         calls.extend(quote!(.push_sysctl(#key, #value)));
     }
+    calls
+}
+
+/// How the trial is judged: the expected outcome and the checks' thresholds.
+fn verdict_calls(attrs: &TestAttrs) -> TokenStream {
+    let mut calls = TokenStream::new();
     if let Some(kind) = &attrs.expect {
         calls.extend(quote!(.expect(::ktstr::outcome::OutcomeKind::#kind)));
     }
@@ -108,6 +125,13 @@ fn builder_calls(attrs: &TestAttrs) -> TokenStream {
     if let Some(kind) = &attrs.expect_detail {
         calls.extend(quote!(.expect_detail(::ktstr::assert::DetailKind::#kind)));
     }
+    calls.extend(assert_call(&attrs.thresholds));
+    calls
+}
+
+/// Which runs the test gets: flag profile, host or VM, gauntlet variants and their bounds, repeats.
+fn variant_calls(attrs: &TestAttrs) -> TokenStream {
+    let mut calls = TokenStream::new();
     if let Some(profile) = &attrs.profile {
         calls.extend(quote!(.profile(#profile)));
     }
@@ -129,21 +153,30 @@ fn builder_calls(attrs: &TestAttrs) -> TokenStream {
         let flags = &attrs.excluded_flags;
         calls.extend(quote!(.excluded_flags([#(#flags),*])));
     }
-    if !attrs.bounds.is_empty() {
-        let bounds = constraints(&attrs.bounds);
-        calls.extend(quote!(.constraints(#bounds)));
-    }
-    if !attrs.thresholds.is_empty() {
-        let layers = attrs.thresholds.iter().map(threshold);
-        calls.extend(quote! {
-            .assert(::ktstr::assert::Assert::NO_OVERRIDES #(#layers)*)
-        });
-    }
+    calls.extend(constraints_call(&attrs.bounds));
     calls
 }
 
+/// `.constraints(..)` when any bound is given.
+pub(crate) fn constraints_call(bounds: &Bounds) -> TokenStream {
+    if bounds.is_empty() {
+        return TokenStream::new();
+    }
+    let bounds = constraints(bounds);
+    quote!(.constraints(#bounds))
+}
+
+/// `.assert(..)` layering the thresholds given over no overrides, when any is given.
+pub(crate) fn assert_call(thresholds: &[Threshold]) -> TokenStream {
+    if thresholds.is_empty() {
+        return TokenStream::new();
+    }
+    let layers = thresholds.iter().map(threshold);
+    quote!(.assert(::ktstr::assert::Assert::NO_OVERRIDES #(#layers)*))
+}
+
 /// A `TopologyConstraints` literal of the bounds given.
-pub(crate) fn constraints(bounds: &Bounds) -> TokenStream {
+fn constraints(bounds: &Bounds) -> TokenStream {
     let fields = BOUNDS
         .iter()
         .zip(&bounds.values)
@@ -159,7 +192,8 @@ pub(crate) fn constraints(bounds: &Bounds) -> TokenStream {
     }
 }
 
-pub(crate) fn threshold(t: &Threshold) -> TokenStream {
+/// One threshold as a call on `Assert`.
+fn threshold(t: &Threshold) -> TokenStream {
     match t {
         Threshold::Flag(key, on) => {
             let method = match (key.to_string().as_str(), on) {

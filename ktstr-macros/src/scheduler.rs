@@ -255,17 +255,20 @@ fn emit_derive(
     let vis = &input.vis;
     let ty = &input.ident;
     let const_ident = format_ident!("{}", const_name(&ty.to_string()), span = ty.span());
-    let names_of = |list: &[Ident]| -> Vec<String> {
-        list.iter()
-            .map(|v| {
-                flags
-                    .iter()
-                    .find(|f| f.variant == *v)
-                    .map(|f| f.name.clone())
-                    .unwrap_or_default()
-            })
-            .collect()
-    };
+    let flag_items = flag_items(ty, flags);
+    let calls = scheduler_calls(sched);
+    let doc = format!("The scheduler `{}` declares, with its flags.", ty);
+    quote! {
+        #flag_items
+
+        #[doc = #doc]
+        #vis const #const_ident: ::ktstr::sched::Scheduler =
+            ::ktstr::sched::Scheduler::new(#binary).flags(#ty::FLAGS) #calls;
+    }
+}
+
+/// The enum's flag table: a name const per flag, `FLAGS` and `flag_name`.
+fn flag_items(ty: &Ident, flags: &[Flag]) -> TokenStream {
     let name_consts = flags.iter().map(|f| {
         let c = format_ident!(
             "{}",
@@ -279,8 +282,8 @@ fn emit_derive(
     let decls = flags.iter().map(|f| {
         let name = &f.name;
         let args = &f.args;
-        let requires = names_of(&f.requires);
-        let excludes = names_of(&f.excludes);
+        let requires = flag_names(flags, &f.requires);
+        let excludes = flag_names(flags, &f.excludes);
         quote! {
             ::ktstr::sched::FlagDecl::new(#name)
                 .args(&[#(#args),*])
@@ -293,6 +296,37 @@ fn emit_derive(
         let name = &f.name;
         quote!(#ty::#v => #name,)
     });
+    quote! {
+        impl #ty {
+            #(#name_consts)*
+
+            /// Every flag, in declaration order.
+            pub const FLAGS: &'static [::ktstr::sched::FlagDecl] = &[#(#decls),*];
+
+            /// This flag's kebab-case name, as profiles spell it.
+            pub const fn flag_name(self) -> &'static str {
+                match self { #(#arms)* }
+            }
+        }
+    }
+}
+
+/// The flag names of `variants`.
+fn flag_names(flags: &[Flag], variants: &[Ident]) -> Vec<String> {
+    variants
+        .iter()
+        .map(|v| {
+            flags
+                .iter()
+                .find(|f| f.variant == *v)
+                .map(|f| f.name.clone())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// `.named(..) .sched_args(..) ...` for every `#[scheduler(..)]` setting given.
+fn scheduler_calls(sched: &SchedAttrs) -> TokenStream {
     let mut calls = TokenStream::new();
     if let Some(name) = &sched.name {
         calls.extend(quote!(.named(#name)));
@@ -315,32 +349,9 @@ fn emit_derive(
     if let Some((n, l, c, t)) = sched.topology {
         calls.extend(quote!(.topology(#n, #l, #c, #t)));
     }
-    if !sched.bounds.is_empty() {
-        let bounds = emit::constraints(&sched.bounds);
-        calls.extend(quote!(.constraints(#bounds)));
-    }
-    if !sched.thresholds.is_empty() {
-        let layers = sched.thresholds.iter().map(emit::threshold);
-        calls.extend(quote!(.assert(::ktstr::assert::Assert::NO_OVERRIDES #(#layers)*)));
-    }
-    let doc = format!("The scheduler `{}` declares, with its flags.", ty);
-    quote! {
-        impl #ty {
-            #(#name_consts)*
-
-            /// Every flag, in declaration order.
-            pub const FLAGS: &'static [::ktstr::sched::FlagDecl] = &[#(#decls),*];
-
-            /// This flag's kebab-case name, as profiles spell it.
-            pub const fn flag_name(self) -> &'static str {
-                match self { #(#arms)* }
-            }
-        }
-
-        #[doc = #doc]
-        #vis const #const_ident: ::ktstr::sched::Scheduler =
-            ::ktstr::sched::Scheduler::new(#binary).flags(#ty::FLAGS) #calls;
-    }
+    calls.extend(emit::constraints_call(&sched.bounds));
+    calls.extend(emit::assert_call(&sched.thresholds));
+    calls
 }
 
 #[cfg(test)]

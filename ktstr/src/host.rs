@@ -99,7 +99,7 @@ impl Drop for HostCgroups {
     fn drop(&mut self) {
         if let Backend::Real(manager) = &self.backend {
             if let Err(e) = manager.cleanup_all() {
-                tracing::warn!("removing {}: {e}", manager.parent().display());
+                eprintln!("ktstr: removing {}: {e}", manager.parent().display());
             }
         }
     }

@@ -74,17 +74,14 @@ impl Drop for CgroupGroup<'_> {
     fn drop(&mut self) {
         for name in self.names.iter().rev() {
             match self.ops.remove_cgroup(name) {
-                Ok(()) => {}
-                Err(err) if err.is_not_found() => {
-                    tracing::debug!(cgroup = %name, "cgroup already gone")
-                }
-                Err(err) => tracing::warn!("{}", drop_warning(name, &err)),
+                Err(err) if !err.is_not_found() => eprintln!("ktstr: {}", drop_warning(name, &err)),
+                _ => {}
             }
         }
     }
 }
 
-/// The warning logged when drop cannot remove a cgroup.
+/// The warning printed when drop cannot remove a cgroup.
 fn drop_warning(name: &str, err: &CgroupError) -> String {
     let hint = if err.is_busy() {
         " (tasks are still inside: stop the workers before the CgroupGroup goes out of scope)"

@@ -101,7 +101,7 @@ impl CpuGate {
     fn lock_error(&self, index: usize, e: nix::errno::Errno) -> VmError {
         VmError::io(
             "lock",
-            &self.dir.join(format!("cpu{index}")),
+            self.dir.join(format!("cpu{index}")),
             std::io::Error::from(e),
         )
     }

@@ -6,11 +6,14 @@
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
+use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use nix::fcntl::Flock;
 use sha2::{Digest, Sha256};
 
+use super::archive::Archive;
 use super::libsearch::LibrarySearch;
 use super::{InitramfsSpec, VmError};
 
@@ -32,7 +35,7 @@ pub struct BaseInitramfs {
     pub key: String,
     /// Whether the archive was already in the cache.
     pub reused: bool,
-    _in_use: std::sync::Arc<nix::fcntl::Flock<std::fs::File>>,
+    _in_use: std::sync::Arc<Flock<File>>,
 }
 
 impl PartialEq for BaseInitramfs {
@@ -42,12 +45,9 @@ impl PartialEq for BaseInitramfs {
 }
 
 /// A shared lock on `file` (opened from `path`), waiting for it.
-fn shared_lock(
-    mut file: std::fs::File,
-    path: &Path,
-) -> Result<nix::fcntl::Flock<std::fs::File>, VmError> {
+fn shared_lock(mut file: File, path: &Path) -> Result<Flock<File>, VmError> {
     loop {
-        match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockShared) {
+        match Flock::lock(file, nix::fcntl::FlockArg::LockShared) {
             Ok(lock) => return Ok(lock),
             Err((again, nix::errno::Errno::EINTR)) => file = again,
             Err((_, errno)) => return Err(VmError::io("lock", path, errno.into())),
@@ -57,16 +57,28 @@ fn shared_lock(
 
 /// A shared lock on the open `file` at `path`, when `path` still names that file once the lock is held (a
 /// trim may have removed it in between); `Ok(None)` when it does not.
-fn lock_in_use(
-    file: std::fs::File,
-    path: &Path,
-) -> Result<Option<nix::fcntl::Flock<std::fs::File>>, VmError> {
+fn lock_in_use(file: File, path: &Path) -> Result<Option<Flock<File>>, VmError> {
     use std::os::unix::fs::MetadataExt;
     let lock = shared_lock(file, path)?;
     let held = lock.metadata().map_err(|e| VmError::io("stat", path, e))?;
     match std::fs::metadata(path) {
         Ok(named) if (named.dev(), named.ino()) == (held.dev(), held.ino()) => Ok(Some(lock)),
         _ => Ok(None),
+    }
+}
+
+/// A shared lock on the archive stored at `path`, or `None` when there is none.
+fn find_stored(path: &Path) -> Result<Option<Flock<File>>, VmError> {
+    // A trim may remove the archive between opening and locking it: then look again.
+    loop {
+        let Ok(file) = File::open(path) else {
+            return Ok(None);
+        };
+        if let Some(lock) = lock_in_use(file, path)? {
+            // A use counts as recent for the least-recently-used eviction.
+            let _ = lock.set_modified(std::time::SystemTime::now());
+            return Ok(Some(lock));
+        }
     }
 }
 
@@ -107,60 +119,41 @@ impl InitramfsCache {
         hash.update(archive.digest());
         let key = hex(&hash.finalize());
         let path = self.dir.join(format!("{key}.cpio"));
-        // A trim may remove the archive between finding and locking it: then build it again.
-        loop {
-            if let Ok(file) = std::fs::File::open(&path) {
-                if let Some(lock) = lock_in_use(file, &path)? {
-                    // A use counts as recent for the least-recently-used eviction.
-                    let _ = lock.set_modified(std::time::SystemTime::now());
-                    return Ok(BaseInitramfs {
-                        path,
-                        key,
-                        reused: true,
-                        _in_use: std::sync::Arc::new(lock),
-                    });
-                }
-                continue;
-            }
-            std::fs::create_dir_all(&self.dir).map_err(|e| VmError::io("create", &self.dir, e))?;
-            let temp = tempfile::NamedTempFile::new_in(&self.dir)
-                .map_err(|e| VmError::io("create a temp file in", &self.dir, e))?;
-            let mut out = archive
-                .write_to(std::io::BufWriter::new(temp))
-                .map_err(|e| VmError::io("write", &path, e))?;
-            out.flush().map_err(|e| VmError::io("write", &path, e))?;
-            let temp = out
-                .into_inner()
-                .map_err(|e| VmError::io("write", &path, e.into_error()))?;
-            // Locked before it has its name, so no trim can take it from under this trial.
-            let handle = temp
-                .reopen()
-                .map_err(|e| VmError::io("open", temp.path(), e))?;
-            let lock = loop {
-                match nix::fcntl::Flock::lock(
-                    handle
-                        .try_clone()
-                        .map_err(|e| VmError::io("open", &path, e))?,
-                    nix::fcntl::FlockArg::LockShared,
-                ) {
-                    Ok(lock) => break lock,
-                    Err((_, nix::errno::Errno::EINTR)) => continue,
-                    Err((_, errno)) => return Err(VmError::io("lock", &path, errno.into())),
-                }
-            };
-            temp.persist(&path)
-                .map_err(|e| VmError::io("store", &path, e.error))?;
-            let cap = cache_cap()?;
-            if let Err(e) = self.trim(cap) {
-                tracing::warn!("trimming the initramfs cache: {e}");
-            }
-            return Ok(BaseInitramfs {
-                path,
-                key,
-                reused: false,
-                _in_use: std::sync::Arc::new(lock),
-            });
+        let (lock, reused) = match find_stored(&path)? {
+            Some(lock) => (lock, true),
+            None => (self.store(&archive, &path)?, false),
+        };
+        Ok(BaseInitramfs {
+            path,
+            key,
+            reused,
+            _in_use: std::sync::Arc::new(lock),
+        })
+    }
+
+    /// Writes `archive` to `path` by way of a temp file and returns it locked, then trims the cache.
+    fn store(&self, archive: &Archive, path: &Path) -> Result<Flock<File>, VmError> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| VmError::io("create", &self.dir, e))?;
+        let temp = tempfile::NamedTempFile::new_in(&self.dir)
+            .map_err(|e| VmError::io("create a temp file in", &self.dir, e))?;
+        let mut out = archive
+            .write_to(std::io::BufWriter::new(temp))
+            .map_err(|e| VmError::io("write", path, e))?;
+        out.flush().map_err(|e| VmError::io("write", path, e))?;
+        let temp = out
+            .into_inner()
+            .map_err(|e| VmError::io("write", path, e.into_error()))?;
+        // Locked before it has its name, so no trim can take it from under this trial.
+        let handle = temp
+            .reopen()
+            .map_err(|e| VmError::io("open", temp.path(), e))?;
+        let lock = shared_lock(handle, path)?;
+        temp.persist(path)
+            .map_err(|e| VmError::io("store", path, e.error))?;
+        if let Err(e) = self.trim(cache_cap()?) {
+            eprintln!("ktstr: trimming the initramfs cache: {e}");
         }
+        Ok(lock)
     }
 
     /// The archives here: `(path, bytes, last use)`, least recently used first.
@@ -194,11 +187,10 @@ impl InitramfsCache {
             .write(true)
             .open(&lock_path)
             .map_err(|e| VmError::io("open", &lock_path, e))?;
-        let _trimming =
-            match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
-                Ok(lock) => lock,
-                Err(_) => return Ok(TrimReport::default()),
-            };
+        let _trimming = match Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => lock,
+            Err(_) => return Ok(TrimReport::default()),
+        };
         let entries = self.entries();
         let mut total: u64 = entries.iter().map(|(_, size, _)| size).sum();
         let mut report = TrimReport::default();
@@ -210,8 +202,7 @@ impl InitramfsCache {
                 continue;
             };
             // In use: a run holds it shared.
-            let Ok(_evicting) =
-                nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock)
+            let Ok(_evicting) = Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock)
             else {
                 report.in_use += 1;
                 continue;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use ktstr::cgroup::{CgroupEvent, MemCgroups};
 use ktstr::prelude::*;
-use ktstr::scenario::{catalog, ScenarioError};
+use ktstr::scenario::{catalog, CpusetError, ScenarioError};
 
 fn topo() -> TestTopology {
     TestTopology::from_topology(&"1n2l2c1t".parse::<Topology>().unwrap())
@@ -69,117 +69,27 @@ fn two_cgroups_pass_and_leave_no_cgroup_behind() {
     );
 }
 
-#[test]
-fn bad_declarations_are_typed_errors_naming_the_fix() {
+/// A declaration, the error it must be, and the fix its message must name.
+type BadCase = (Vec<Step>, fn(&ScenarioError) -> bool, &'static str);
+
+/// One step holding `defs` for the whole run.
+fn holding(defs: Vec<CgroupDef>) -> Vec<Step> {
+    vec![Step::with_defs(defs, HoldSpec::FULL)]
+}
+
+/// The cpuset error inside `err`, if it is one.
+fn cpuset_error(err: &ScenarioError) -> Option<&CpusetError> {
+    match err {
+        ScenarioError::Cpuset { source, .. } => Some(source),
+        _ => None,
+    }
+}
+
+/// Each case is its typed error naming its fix, and validation rejects all of them before touching a cgroup.
+fn assert_rejected_naming_the_fix(cases: Vec<BadCase>) {
     let _serial = crate::serial();
     let (cgroups, topo) = (MemCgroups::new(), topo());
     let ctx = ctx(&cgroups, &topo);
-    type Case = (Vec<Step>, fn(&ScenarioError) -> bool, &'static str);
-    let cases: Vec<Case> = vec![
-        (
-            vec![Step::with_defs(
-                vec![CgroupDef::named("a").workers(0)],
-                HoldSpec::FULL,
-            )],
-            |e| matches!(e, ScenarioError::ZeroWorkers { .. }),
-            "at least 1 worker",
-        ),
-        (
-            vec![Step::with_defs(
-                vec![CgroupDef::named("a").with_cpuset(CpusetSpec::llc(7))],
-                HoldSpec::FULL,
-            )],
-            |e| {
-                matches!(
-                    e,
-                    ScenarioError::Cpuset {
-                        source: ktstr::scenario::CpusetError::LlcOutOfRange { .. },
-                        ..
-                    }
-                )
-            },
-            "use a smaller index",
-        ),
-        (
-            vec![Step::with_defs(
-                vec![CgroupDef::named("a").with_cpuset(CpusetSpec::exact([]))],
-                HoldSpec::FULL,
-            )],
-            |e| {
-                matches!(
-                    e,
-                    ScenarioError::Cpuset {
-                        source: ktstr::scenario::CpusetError::EmptyExact,
-                        ..
-                    }
-                )
-            },
-            "name at least one CPU",
-        ),
-        (
-            vec![Step::with_defs(
-                vec![CgroupDef::named("a").with_cpuset(CpusetSpec::disjoint(0, 0))],
-                HoldSpec::FULL,
-            )],
-            |e| {
-                matches!(
-                    e,
-                    ScenarioError::Cpuset {
-                        source: ktstr::scenario::CpusetError::ZeroPartitions,
-                        ..
-                    }
-                )
-            },
-            "at least one partition",
-        ),
-        (
-            vec![Step::with_defs(
-                vec![CgroupDef::named("a")
-                    .with_cpuset(CpusetSpec::exact([0, 1]))
-                    .affinity(AffinityIntent::exact([2, 3]))],
-                HoldSpec::FULL,
-            )],
-            |e| matches!(e, ScenarioError::Affinity { .. }),
-            "pick CPUs inside the cpuset",
-        ),
-        (
-            vec![Step::with_defs(
-                vec![CgroupDef::named("a")],
-                HoldSpec::Fixed(Duration::ZERO),
-            )],
-            |e| matches!(e, ScenarioError::BadHold { .. }),
-            "positive duration",
-        ),
-        (
-            vec![Step::with_defs(
-                vec![CgroupDef::named("a"), CgroupDef::named("a")],
-                HoldSpec::FULL,
-            )],
-            |e| matches!(e, ScenarioError::DuplicateCgroup { .. }),
-            "unique name",
-        ),
-        (
-            vec![Step::new(vec![Op::stop_cgroup("ghost")], HoldSpec::FULL)],
-            |e| matches!(e, ScenarioError::UnknownCgroup { .. }),
-            "add it first",
-        ),
-        (
-            vec![Step::with_defs(
-                vec![CgroupDef::named("a/../../escape")],
-                HoldSpec::FULL,
-            )],
-            |e| matches!(e, ScenarioError::Cgroup { .. }),
-            "leave the managed parent",
-        ),
-        (
-            vec![Step::new(
-                vec![Op::add_cgroup("cpuset.cpus")],
-                HoldSpec::FULL,
-            )],
-            |e| matches!(e, ScenarioError::Cgroup { .. }),
-            "interface-file prefix",
-        ),
-    ];
     for (steps, is_expected, fix) in cases {
         let err = scenario_error(execute_steps(&ctx, steps));
         assert!(is_expected(&err), "unexpected error: {err:?}");
@@ -195,6 +105,80 @@ fn bad_declarations_are_typed_errors_naming_the_fix() {
     );
 }
 
+#[test]
+fn bad_cgroup_definitions_are_typed_errors_naming_the_fix() {
+    assert_rejected_naming_the_fix(vec![
+        (
+            holding(vec![CgroupDef::named("a").workers(0)]),
+            |e| matches!(e, ScenarioError::ZeroWorkers { .. }),
+            "at least 1 worker",
+        ),
+        (
+            holding(vec![CgroupDef::named("a").with_cpuset(CpusetSpec::llc(7))]),
+            |e| matches!(cpuset_error(e), Some(CpusetError::LlcOutOfRange { .. })),
+            "use a smaller index",
+        ),
+        (
+            holding(vec![
+                CgroupDef::named("a").with_cpuset(CpusetSpec::exact([]))
+            ]),
+            |e| matches!(cpuset_error(e), Some(CpusetError::EmptyExact)),
+            "name at least one CPU",
+        ),
+        (
+            holding(vec![
+                CgroupDef::named("a").with_cpuset(CpusetSpec::disjoint(0, 0))
+            ]),
+            |e| matches!(cpuset_error(e), Some(CpusetError::ZeroPartitions)),
+            "at least one partition",
+        ),
+        (
+            holding(vec![CgroupDef::named("a")
+                .with_cpuset(CpusetSpec::exact([0, 1]))
+                .affinity(AffinityIntent::exact([2, 3]))]),
+            |e| matches!(e, ScenarioError::Affinity { .. }),
+            "pick CPUs inside the cpuset",
+        ),
+    ]);
+}
+
+#[test]
+fn bad_steps_and_cgroup_names_are_typed_errors_naming_the_fix() {
+    assert_rejected_naming_the_fix(vec![
+        (
+            vec![Step::with_defs(
+                vec![CgroupDef::named("a")],
+                HoldSpec::Fixed(Duration::ZERO),
+            )],
+            |e| matches!(e, ScenarioError::BadHold { .. }),
+            "positive duration",
+        ),
+        (
+            holding(vec![CgroupDef::named("a"), CgroupDef::named("a")]),
+            |e| matches!(e, ScenarioError::DuplicateCgroup { .. }),
+            "unique name",
+        ),
+        (
+            vec![Step::new(vec![Op::stop_cgroup("ghost")], HoldSpec::FULL)],
+            |e| matches!(e, ScenarioError::UnknownCgroup { .. }),
+            "add it first",
+        ),
+        (
+            holding(vec![CgroupDef::named("a/../../escape")]),
+            |e| matches!(e, ScenarioError::Cgroup { .. }),
+            "leave the managed parent",
+        ),
+        (
+            vec![Step::new(
+                vec![Op::add_cgroup("cpuset.cpus")],
+                HoldSpec::FULL,
+            )],
+            |e| matches!(e, ScenarioError::Cgroup { .. }),
+            "interface-file prefix",
+        ),
+    ]);
+}
+
 /// Thresholds out of range are a typed error before anything runs, not a failing verdict.
 #[test]
 fn bad_thresholds_are_a_scenario_error() {
@@ -202,10 +186,7 @@ fn bad_thresholds_are_a_scenario_error() {
     let (cgroups, topo) = (MemCgroups::new(), topo());
     let ctx = ctx(&cgroups, &topo);
     let checks = Assert::default_checks().max_spread_pct(f64::NAN);
-    let steps = vec![Step::with_defs(
-        vec![CgroupDef::named("cg_0")],
-        HoldSpec::FULL,
-    )];
+    let steps = holding(vec![CgroupDef::named("cg_0")]);
     let err = scenario_error(execute_steps_with(&ctx, steps, Some(&checks)));
     assert!(matches!(err, ScenarioError::Checks(_)), "{err:?}");
     assert!(err.to_string().contains("max_spread_pct"), "{err}");
@@ -229,10 +210,7 @@ fn backdrop_cgroups_are_protected_from_steps() {
             "{err:?}"
         );
     }
-    let shadow = vec![Step::with_defs(
-        vec![CgroupDef::named("bg")],
-        HoldSpec::FULL,
-    )];
+    let shadow = holding(vec![CgroupDef::named("bg")]);
     let err = scenario_error(execute_scenario(&ctx, &backdrop, shadow));
     assert!(
         matches!(err, ScenarioError::ShadowsBackdrop { .. }),

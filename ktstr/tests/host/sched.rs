@@ -451,18 +451,7 @@ fn host_kmsg_reads_without_blocking() -> Result<()> {
 /// PID 1 for the real-kernel test: runs `scx_qmap -t 10` (stall every 10th user task), snapshots sched_ext's
 /// sysfs once attached, waits for the watchdog to eject it, and ships sysfs, `/dev/kmsg` and the scheduler's
 /// output as base64 log lines.
-const QMAP_INIT: &str = r#"#!/bin/sh
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-port=
-for d in /sys/class/virtio-ports/*; do
-    [ "$(cat "$d/name" 2>/dev/null)" = ktstr.0 ] && port="/dev/${d##*/}"
-done
-[ -n "$port" ] || { echo "no ktstr.0 port" >/dev/console; poweroff -f; }
-exec 3>"$port"
-echo '{"type":"started"}' >&3
-send() { echo "{\"type\":\"log\",\"line\":\"$1:$(busybox base64 -w 0 "$2")\"}" >&3; }
+const QMAP_INIT_BODY: &str = r#"send() { echo "{\"type\":\"log\",\"line\":\"$1:$(busybox base64 -w 0 "$2")\"}" >&3; }
 scx=/sys/kernel/sched_ext
 /bin/scx_qmap -t 10 >/tmp/sched.log 2>&1 &
 i=0
@@ -489,33 +478,24 @@ fn kernel_with_qmap() -> Result<(PathBuf, PathBuf)> {
     Ok((kernel.image().to_path_buf(), qmap))
 }
 
-/// Boots the kernel with `QMAP_INIT` and returns the decoded files the guest sent, by name.
+/// Boots the kernel with `QMAP_INIT_BODY` and returns the decoded files the guest sent, by name.
 fn run_qmap_guest((image, qmap_binary): (PathBuf, PathBuf)) -> Result<BTreeMap<String, Vec<u8>>> {
     use crate::vm::GuestMessage;
     use base64::Engine;
     use ktstr::vm::{
-        Accel, ChannelEvent, ChannelReader, InitramfsCache, InitramfsSpec, KernelCmdline,
-        QemuProcess, TrialDir, VmRequest, VmSpec,
+        ChannelEvent, ChannelReader, InitramfsCache, InitramfsSpec, KernelCmdline, QemuProcess,
+        TrialDir,
     };
     let qmap = Scheduler::in_tree("scx_qmap")?;
     let host_qmap = qmap_binary;
     let guest_qmap = qmap.guest_path().context("in-tree has a guest path")?;
     let dir = TrialDir::new()?;
     let script = dir.path().join("init.sh");
-    std::fs::write(&script, QMAP_INIT)?;
+    crate::vm::write_init(&script, QMAP_INIT_BODY)?;
     let spec = InitramfsSpec::new(&script).binary(&host_qmap, &guest_qmap);
     let base = InitramfsCache::from_env()?.base(&spec)?;
     std::fs::copy(&base.path, dir.initramfs())?;
-    let vm_spec = VmSpec::new(VmRequest {
-        topology: "1n1l2c1t".parse()?,
-        memory_mb: None,
-        kernel: image,
-        initramfs: dir.initramfs(),
-        cmdline: KernelCmdline::base(),
-        console_log: dir.console_log(),
-        channel_socket: dir.channel_socket(),
-        accel: Accel::detect()?,
-    })?;
+    let vm_spec = crate::vm::vm_spec("1n1l2c1t".parse()?, image, KernelCmdline::base(), &dir)?;
     let deadline = Instant::now() + QMAP_DEADLINE;
     let mut vm = QemuProcess::spawn(&vm_spec, dir)?;
     let reader = ChannelReader::<GuestMessage>::spawn(&vm.dir().channel_socket(), deadline)?;

@@ -30,8 +30,9 @@ pub(crate) enum GuestMessage {
 /// Boot allowance for TCG on a loaded two-core machine.
 const BOOT_DEADLINE: Duration = Duration::from_secs(240);
 
-/// PID 1: mount, find the port, report, then act on the trial's mode file and power off.
-const INIT_SCRIPT: &str = r#"#!/bin/sh
+/// The start of every shell `/init` of the host tests: mount proc, sysfs and devtmpfs, open the ktstr.0
+/// port as fd 3 (or power off when there is none) and send `started`.
+const INIT_PRELUDE: &str = r#"#!/bin/sh
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -45,7 +46,34 @@ if [ -z "$port" ]; then
 fi
 exec 3>"$port"
 echo '{"type":"started"}' >&3
-echo "{\"type\":\"log\",\"line\":\"cmdline $(cat /proc/cmdline)\"}" >&3
+"#;
+
+/// Writes a shell `/init` of `body` after [`INIT_PRELUDE`] to `path`.
+pub(crate) fn write_init(path: &Path, body: &str) -> std::io::Result<()> {
+    std::fs::write(path, format!("{INIT_PRELUDE}{body}"))
+}
+
+/// A VM spec of `topology` booting `kernel` with the trial directory's initramfs, console and channel.
+pub(crate) fn vm_spec(
+    topology: Topology,
+    kernel: PathBuf,
+    cmdline: KernelCmdline,
+    dir: &TrialDir,
+) -> Result<VmSpec> {
+    Ok(VmSpec::new(VmRequest {
+        topology,
+        memory_mb: None,
+        kernel,
+        initramfs: dir.initramfs(),
+        cmdline,
+        console_log: dir.console_log(),
+        channel_socket: dir.channel_socket(),
+        accel: Accel::detect()?,
+    })?)
+}
+
+/// After the prelude: log the command line, run the dynamic `ls`, act on the trial's mode file, power off.
+const INIT_BODY: &str = r#"echo "{\"type\":\"log\",\"line\":\"cmdline $(cat /proc/cmdline)\"}" >&3
 if /opt/bin/ls /opt/bin >/dev/null; then
     echo '{"type":"log","line":"dynamic ls ran"}' >&3
 fi
@@ -82,9 +110,22 @@ fn test_kernel() -> Result<PathBuf> {
 /// `/opt/bin/ls`, and busybox.
 fn base_initramfs(scratch: &Path) -> Result<PathBuf> {
     let script = scratch.join("init.sh");
-    std::fs::write(&script, INIT_SCRIPT)?;
+    write_init(&script, INIT_BODY)?;
     let spec = InitramfsSpec::new(&script).binary("/bin/ls", "/opt/bin/ls");
     Ok(InitramfsCache::from_env()?.base(&spec)?.path)
+}
+
+/// A trial directory whose initramfs is the base one with the guest's mode file set to `mode`.
+fn trial_in_mode(mode: &str) -> Result<TrialDir> {
+    let dir = TrialDir::new()?;
+    let base = base_initramfs(dir.path())?;
+    let mode_file = TrialFile {
+        path: "/etc/ktstr-test/mode".into(),
+        contents: mode.as_bytes().to_vec(),
+        mode: 0o644,
+    };
+    write_trial_initramfs(&base, &[mode_file], &dir.initramfs())?;
+    Ok(dir)
 }
 
 /// A booted guest's events and timings.
@@ -100,25 +141,9 @@ struct Boot {
 /// Boots `topology` with the guest's mode file set to `mode`, waits for QEMU to exit, and drops the guard.
 fn boot(topology: &str, mode: &str) -> Result<Boot> {
     let topology: Topology = topology.parse()?;
-    let kernel = test_kernel()?;
-    let dir = TrialDir::new()?;
-    let base = base_initramfs(dir.path())?;
-    let mode_file = TrialFile {
-        path: "/etc/ktstr-test/mode".into(),
-        contents: mode.as_bytes().to_vec(),
-        mode: 0o644,
-    };
-    write_trial_initramfs(&base, &[mode_file], &dir.initramfs())?;
-    let spec = VmSpec::new(VmRequest {
-        topology,
-        memory_mb: None,
-        kernel,
-        initramfs: dir.initramfs(),
-        cmdline: KernelCmdline::base().with_trial(&trial(&topology, mode))?,
-        console_log: dir.console_log(),
-        channel_socket: dir.channel_socket(),
-        accel: Accel::detect()?,
-    })?;
+    let dir = trial_in_mode(mode)?;
+    let cmdline = KernelCmdline::base().with_trial(&trial(&topology, mode))?;
+    let spec = vm_spec(topology, test_kernel()?, cmdline, &dir)?;
     let started = Instant::now();
     let deadline = started + BOOT_DEADLINE;
     let mut vm = QemuProcess::spawn(&spec, dir)?;
@@ -318,25 +343,13 @@ fn guest_sees_two_nodes_of_two_llcs() -> Result<()> {
 
 /// Spawns a guest in `mode` on one node and two CPUs, returning the guard and the reader.
 fn spawn_guest(mode: &str) -> Result<(QemuProcess, ChannelReader<GuestMessage>, Instant)> {
-    let kernel = test_kernel()?;
-    let dir = TrialDir::new()?;
-    let base = base_initramfs(dir.path())?;
-    let mode_file = TrialFile {
-        path: "/etc/ktstr-test/mode".into(),
-        contents: mode.as_bytes().to_vec(),
-        mode: 0o644,
-    };
-    write_trial_initramfs(&base, &[mode_file], &dir.initramfs())?;
-    let spec = VmSpec::new(VmRequest {
-        topology: Topology::DEFAULT,
-        memory_mb: None,
-        kernel,
-        initramfs: dir.initramfs(),
-        cmdline: KernelCmdline::base(),
-        console_log: dir.console_log(),
-        channel_socket: dir.channel_socket(),
-        accel: Accel::detect()?,
-    })?;
+    let dir = trial_in_mode(mode)?;
+    let spec = vm_spec(
+        Topology::DEFAULT,
+        test_kernel()?,
+        KernelCmdline::base(),
+        &dir,
+    )?;
     let deadline = Instant::now() + BOOT_DEADLINE;
     let vm = QemuProcess::spawn(&spec, dir)?;
     let reader = ChannelReader::spawn(&vm.dir().channel_socket(), deadline)?;

@@ -84,6 +84,18 @@ enum Wakes {
     SomeInGroup,
 }
 
+impl Wakes {
+    /// Whether this worker must have wake samples; `None` when only its group can say.
+    fn expected_of(self, r: &WorkerReport) -> Option<bool> {
+        match self {
+            Wakes::None => Some(false),
+            Wakes::All => Some(true),
+            Wakes::AllButMessengers => Some(!r.is_messenger),
+            Wakes::SomeInGroup => None,
+        }
+    }
+}
+
 fn every_work_type() -> Vec<(WorkType, Wakes)> {
     let ms = Duration::from_millis(20);
     let mut types: Vec<(WorkType, Wakes)> = WorkType::ALL_NAMES
@@ -129,67 +141,61 @@ fn every_work_type_runs_reports_work_and_samples_wakes_where_it_blocks() {
     for (wt, wakes, handle) in handles {
         let reports = handle.stop_and_collect();
         assert_eq!(reports.len(), wt.worker_group_size(), "{wt:?}");
-        for r in &reports {
-            assert!(
-                r.completed,
-                "{} worker {} did not complete: {:?}",
+        reports.iter().for_each(|r| assert_did_work(&wt, r));
+        assert_wake_samples(&wt, wakes, &reports);
+    }
+}
+
+/// The worker completed, counted work and iterations, has both times and ran on some CPU.
+fn assert_did_work(wt: &WorkType, r: &WorkerReport) {
+    let (name, index) = (wt.name(), r.index);
+    assert!(
+        r.completed,
+        "{name} worker {index} did not complete: {:?}",
+        r.exit_info
+    );
+    assert!(
+        r.work_units > 0 && r.iterations > 0,
+        "{name} worker {index} did no work: {r:?}"
+    );
+    assert!(
+        r.wall_time_ns > 0 && r.cpu_time_ns > 0,
+        "{name} worker {index} has no times"
+    );
+    assert!(!r.cpus_used.is_empty(), "{name} worker {index} saw no CPU");
+}
+
+/// Wake samples where `wakes` says, and one resume latency per sample kept.
+fn assert_wake_samples(wt: &WorkType, wakes: Wakes, reports: &[WorkerReport]) {
+    for r in reports {
+        if let Some(expected) = wakes.expected_of(r) {
+            assert_eq!(
+                r.wake_sample_total > 0,
+                expected,
+                "{} worker {} has {} wake samples",
                 wt.name(),
                 r.index,
-                r.exit_info
-            );
-            assert!(
-                r.work_units > 0 && r.iterations > 0,
-                "{} worker {} did no work: {r:?}",
-                wt.name(),
-                r.index
-            );
-            assert!(
-                r.wall_time_ns > 0 && r.cpu_time_ns > 0,
-                "{} worker {} has no times",
-                wt.name(),
-                r.index
-            );
-            assert!(
-                !r.cpus_used.is_empty(),
-                "{} worker {} saw no CPU",
-                wt.name(),
-                r.index
-            );
-            let expect_wakes = match wakes {
-                Wakes::None => Some(false),
-                Wakes::All => Some(true),
-                Wakes::AllButMessengers => Some(!r.is_messenger),
-                Wakes::SomeInGroup => None,
-            };
-            if let Some(expect_wakes) = expect_wakes {
-                assert_eq!(
-                    r.wake_sample_total > 0,
-                    expect_wakes,
-                    "{} worker {} has {} wake samples",
-                    wt.name(),
-                    r.index,
-                    r.wake_sample_total
-                );
-            }
-            assert_eq!(
-                r.resume_latencies_ns.len() as u64,
-                r.wake_sample_total.min(100_000)
+                r.wake_sample_total
             );
         }
-        if wakes == Wakes::SomeInGroup {
-            assert!(
-                reports.iter().any(|r| r.wake_sample_total > 0),
-                "no {} worker ever waited: {reports:?}",
-                wt.name()
-            );
-        }
-        if wakes == Wakes::AllButMessengers {
-            assert_eq!(
-                reports.iter().filter(|r| r.is_messenger).count(),
-                1,
-                "{wt:?}: one messenger per group"
-            );
-        }
+        assert_eq!(
+            r.resume_latencies_ns.len() as u64,
+            r.wake_sample_total.min(100_000)
+        );
+    }
+    if wakes == Wakes::SomeInGroup {
+        assert!(
+            reports.iter().any(|r| r.wake_sample_total > 0),
+            "no {} worker ever waited: {reports:?}",
+            wt.name()
+        );
+    }
+    if wakes == Wakes::AllButMessengers {
+        assert_eq!(
+            reports.iter().filter(|r| r.is_messenger).count(),
+            1,
+            "{wt:?}: one messenger per group"
+        );
     }
 }
 
@@ -405,81 +411,9 @@ fn the_configured_policy_is_applied_before_work_starts() {
     }
 }
 
-#[test]
-fn invalid_configurations_are_refused_with_their_fix() {
+/// Each configuration fails to spawn with an error that names its fix.
+fn assert_refused(cases: Vec<(WorkloadConfig, &str)>) {
     let _serial = crate::serial();
-    let empty = CpuSet::new();
-    let cases = [
-        (
-            WorkloadConfig::new(WorkType::SpinWait).workers(0),
-            "Op::add_cgroup",
-        ),
-        (
-            WorkloadConfig::new(WorkType::SpinWait).workers(0),
-            "vacuously",
-        ),
-        (
-            WorkloadConfig::new(WorkType::pipe_io(8)).workers(3),
-            "multiple of 2",
-        ),
-        (
-            WorkloadConfig::new(WorkType::futex_fan_out(3, 8)).workers(6),
-            "multiple of 4",
-        ),
-        (
-            WorkloadConfig::new(WorkType::SpinWait).sched_policy(SchedPolicy::Fifo(0)),
-            "from 1 to 99",
-        ),
-        (
-            WorkloadConfig::new(WorkType::SpinWait).sched_policy(SchedPolicy::RoundRobin(120)),
-            "from 1 to 99",
-        ),
-        (
-            WorkloadConfig::new(WorkType::bursty(0, 10)),
-            "burst_ms to at least 1",
-        ),
-        (
-            WorkloadConfig::new(WorkType::cache_pressure(32, 0)),
-            "stride to at least 1",
-        ),
-        (
-            WorkloadConfig::new(WorkType::cache_yield(0, 64)),
-            "size_kb to at least 1",
-        ),
-        (
-            WorkloadConfig::new(WorkType::futex_fan_out(0, 8)),
-            "fan_out to at least 1",
-        ),
-        (
-            WorkloadConfig::new(WorkType::mutex_contention(1, 8, 8)),
-            "2 or more",
-        ),
-        (
-            WorkloadConfig::new(WorkType::SpinWait).affinity(AffinityMode::Fixed(empty.clone())),
-            "at least one CPU",
-        ),
-        (
-            WorkloadConfig::new(WorkType::SpinWait).affinity(AffinityMode::Random {
-                from: empty,
-                count: 1,
-            }),
-            "at least one CPU",
-        ),
-        (
-            WorkloadConfig::new(WorkType::SpinWait).affinity(AffinityMode::Random {
-                from: CpuSet::from_range(0..2),
-                count: 0,
-            }),
-            "between 1 and 2",
-        ),
-        (
-            WorkloadConfig::new(WorkType::SpinWait).affinity(AffinityMode::Random {
-                from: CpuSet::from_range(0..2),
-                count: 3,
-            }),
-            "between 1 and 2",
-        ),
-    ];
     for (config, fix) in cases {
         match WorkloadHandle::spawn(&config) {
             Ok(handle) => panic!("{config:?} was accepted: {handle:?}"),
@@ -489,6 +423,60 @@ fn invalid_configurations_are_refused_with_their_fix() {
             ),
         }
     }
+}
+
+fn spin() -> WorkloadConfig {
+    WorkloadConfig::new(WorkType::SpinWait)
+}
+
+#[test]
+fn bad_worker_counts_and_priorities_are_refused_with_their_fix() {
+    assert_refused(vec![
+        (spin().workers(0), "Op::add_cgroup"),
+        (spin().workers(0), "vacuously"),
+        (
+            WorkloadConfig::new(WorkType::pipe_io(8)).workers(3),
+            "multiple of 2",
+        ),
+        (
+            WorkloadConfig::new(WorkType::futex_fan_out(3, 8)).workers(6),
+            "multiple of 4",
+        ),
+        (spin().sched_policy(SchedPolicy::Fifo(0)), "from 1 to 99"),
+        (
+            spin().sched_policy(SchedPolicy::RoundRobin(120)),
+            "from 1 to 99",
+        ),
+    ]);
+}
+
+#[test]
+fn bad_work_type_parameters_are_refused_with_their_fix() {
+    assert_refused(
+        [
+            (WorkType::bursty(0, 10), "burst_ms to at least 1"),
+            (WorkType::cache_pressure(32, 0), "stride to at least 1"),
+            (WorkType::cache_yield(0, 64), "size_kb to at least 1"),
+            (WorkType::futex_fan_out(0, 8), "fan_out to at least 1"),
+            (WorkType::mutex_contention(1, 8, 8), "2 or more"),
+        ]
+        .map(|(wt, fix)| (WorkloadConfig::new(wt), fix))
+        .into(),
+    );
+}
+
+#[test]
+fn empty_or_oversized_affinities_are_refused_with_their_fix() {
+    let random = |from, count| spin().affinity(AffinityMode::Random { from, count });
+    assert_refused(vec![
+        (
+            spin().affinity(AffinityMode::Fixed(CpuSet::new())),
+            "at least one CPU",
+        ),
+        (random(CpuSet::new(), 1), "at least one CPU"),
+        (random(CpuSet::from_range(0..2), 0), "between 1 and 2"),
+        (random(CpuSet::from_range(0..2), 3), "between 1 and 2"),
+    ]);
 }
 
 /// The start time (clock ticks after boot) of a live process, or `None` once it is gone entirely.

@@ -111,27 +111,25 @@ fn the_cached_kernel_boots_with_scx_simple_enabled() {
     });
     let scratch = tempfile::tempdir().unwrap();
     let initrd = initramfs(scratch.path(), &scx_simple);
-    let mut cmd = Command::new("qemu-system-x86_64");
-    cmd.args([
-        "-accel",
-        accel(),
-        "-smp",
-        "2",
-        "-m",
-        "512",
-        "-nographic",
-        "-no-reboot",
-    ])
-    .arg("-kernel")
-    .arg(kernel.image())
-    .arg("-initrd")
-    .arg(&initrd)
-    .args(["-append", "console=ttyS0 panic=-1 rdinit=/init"])
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null());
+    let console = boot(kernel.image(), &initrd);
+    let lines: Vec<&str> = console.lines().collect();
+    let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+    println!("{tail}");
+    assert!(
+        console.contains("KTSTR_STATE=enabled"),
+        "sched_ext was not enabled; console tail:\n{tail}"
+    );
+    assert!(
+        console.contains("KTSTR_OPS=simple"),
+        "scx_simple was not the loaded scheduler; console tail:\n{tail}"
+    );
+}
+
+/// Boots `image` with `initrd` under QEMU and waits for the guest to power off; the console output.
+fn boot(image: &Path, initrd: &Path) -> String {
     let mut qemu = Qemu(
-        cmd.spawn()
+        qemu_command(image, initrd)
+            .spawn()
             .expect("qemu-system-x86_64 runs (Debian package qemu-system-x86)"),
     );
     let mut stdout = qemu.0.stdout.take().unwrap();
@@ -151,22 +149,29 @@ fn the_cached_kernel_boots_with_scx_simple_enabled() {
         !timed_out,
         "the guest did not power off within 240 s; console:\n{console}"
     );
-    let tail: String = console
-        .lines()
-        .rev()
-        .take(40)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect::<Vec<_>>()
-        .join("\n");
-    println!("{tail}");
-    assert!(
-        console.contains("KTSTR_STATE=enabled"),
-        "sched_ext was not enabled; console tail:\n{tail}"
-    );
-    assert!(
-        console.contains("KTSTR_OPS=simple"),
-        "scx_simple was not the loaded scheduler; console tail:\n{tail}"
-    );
+    console
+}
+
+/// Two CPUs, 512 MiB, the serial console on stdout, and no reboot: a panic ends QEMU.
+fn qemu_command(image: &Path, initrd: &Path) -> Command {
+    let mut cmd = Command::new("qemu-system-x86_64");
+    cmd.args([
+        "-accel",
+        accel(),
+        "-smp",
+        "2",
+        "-m",
+        "512",
+        "-nographic",
+        "-no-reboot",
+    ])
+    .arg("-kernel")
+    .arg(image)
+    .arg("-initrd")
+    .arg(initrd)
+    .args(["-append", "console=ttyS0 panic=-1 rdinit=/init"])
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null());
+    cmd
 }

@@ -1,5 +1,6 @@
 //! The build pipeline against fake sources: caching, out-of-tree builds and every bad-input error.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -10,11 +11,17 @@ use ktstr::kernel::{
 
 use super::fake::{fake_tarball, fake_tree, request, FakeKernel, WORKING};
 
+/// A cache under `scratch` and a request to build the working fake tarball into it.
+fn tarball_request(scratch: &Path) -> (Cache, BuildRequest) {
+    let cache = Cache::at(scratch.join("cache"));
+    let req = request(KernelSource::tarball(&fake_tarball(scratch, &WORKING)).unwrap());
+    (cache, req)
+}
+
 #[test]
-fn a_build_is_cached_hit_on_repeat_and_resolved() {
+fn a_build_runs_five_steps_into_a_complete_entry() {
     let scratch = tempfile::tempdir().unwrap();
-    let cache = Cache::at(scratch.path().join("cache"));
-    let req = request(KernelSource::tarball(&fake_tarball(scratch.path(), &WORKING)).unwrap());
+    let (cache, req) = tarball_request(scratch.path());
     let mut steps = Vec::new();
     let built = build_kernel(&cache, &req, &mut |e| {
         if let ktstr::kernel::BuildEvent::StepStarted { index, total, .. } = e {
@@ -48,19 +55,20 @@ fn a_build_is_cached_hit_on_repeat_and_resolved() {
         "the fragment was applied"
     );
     assert!(matches!(&entry.metadata().source, SourceId::Tarball { .. }));
+}
 
-    assert!(matches!(
-        build_kernel(&cache, &req, &mut |_| {}).unwrap(),
-        BuildOutcome::Hit(_)
-    ));
+#[test]
+fn a_repeat_build_is_a_hit_and_a_forced_one_replaces_the_entry() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (cache, req) = tarball_request(scratch.path());
+    let build = |req: &BuildRequest| build_kernel(&cache, req, &mut |_| {}).unwrap();
+    assert!(matches!(build(&req), BuildOutcome::Built(_)));
+    assert!(matches!(build(&req), BuildOutcome::Hit(_)));
     let forced = BuildRequest {
         force: true,
         ..req.clone()
     };
-    assert!(matches!(
-        build_kernel(&cache, &forced, &mut |_| {}).unwrap(),
-        BuildOutcome::Built(_)
-    ));
+    assert!(matches!(build(&forced), BuildOutcome::Built(_)));
     assert_eq!(
         cache.entries().unwrap().len(),
         1,
@@ -70,7 +78,14 @@ fn a_build_is_cached_hit_on_repeat_and_resolved() {
         !cache.root().join(".tmp").read_dir().unwrap().any(|_| true),
         "no scratch left behind"
     );
+}
 
+#[test]
+fn a_built_kernel_resolves_with_its_schedulers_and_is_not_cleaned_while_resolved() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (cache, req) = tarball_request(scratch.path());
+    let built = build_kernel(&cache, &req, &mut |_| {}).unwrap();
+    let entry = built.entry();
     let resolved = resolve_kernel_in(None, KernelFlavor::Default, &cache).unwrap();
     assert_eq!(
         resolved.origin(),
@@ -260,8 +275,7 @@ fn a_tarball_truncated_after_its_makefile_fails_extraction_as_corrupt() {
 #[test]
 fn concurrent_builds_of_one_key_build_it_once() {
     let scratch = tempfile::tempdir().unwrap();
-    let cache = Cache::at(scratch.path().join("cache"));
-    let req = request(KernelSource::tarball(&fake_tarball(scratch.path(), &WORKING)).unwrap());
+    let (cache, req) = tarball_request(scratch.path());
     // Each output line takes 20 ms, so the two builds overlap for the whole fake build.
     let build = || {
         build_kernel(&cache, &req, &mut |_| {

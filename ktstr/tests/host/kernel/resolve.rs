@@ -1,76 +1,81 @@
 //! Which kernel a VM test boots: `KTSTR_KERNEL`, then the newest fit cache entry, then an error.
 
-use ktstr::kernel::{resolve_kernel_in, Cache, Fragment, KernelError, KernelFlavor, KernelOrigin};
+use std::ffi::OsStr;
+
+use ktstr::kernel::{
+    resolve_kernel_in, Cache, Fragment, KernelError, KernelFlavor, KernelOrigin, ResolvedKernel,
+};
 
 use super::fake::{fake_entry, fake_tree, WORKING};
 
+/// The default flavor's kernel with `KTSTR_KERNEL` set to `env`.
+fn resolve(env: Option<&OsStr>, cache: &Cache) -> Result<ResolvedKernel, KernelError> {
+    resolve_kernel_in(env, KernelFlavor::Default, cache)
+}
+
 #[test]
-fn resolution_order_is_env_then_newest_fit_entry_then_an_error() {
+fn with_no_fit_entry_resolution_is_an_error_naming_the_build_command() {
     let scratch = tempfile::tempdir().unwrap();
     let cache = Cache::at(scratch.path());
-    let hash = Fragment::ktstr().hash();
-    let no_kernel = resolve_kernel_in(None, KernelFlavor::Default, &cache).unwrap_err();
+    let no_kernel = resolve(None, &cache).unwrap_err();
     assert!(
         matches!(no_kernel, KernelError::NoKernel { .. })
             && no_kernel.to_string().contains("run `ktstr kernel build`")
     );
-
     fake_entry(&cache, "stale", 50, "0ld");
-    let stale = resolve_kernel_in(None, KernelFlavor::Default, &cache).unwrap_err();
+    let stale = resolve(None, &cache).unwrap_err();
     assert!(
         matches!(stale, KernelError::OnlyStaleKernels { count: 1, .. }),
         "{stale}"
     );
+}
 
+#[test]
+fn the_newest_fit_entry_wins_unless_ktstr_kernel_names_an_entry_or_image() {
+    let scratch = tempfile::tempdir().unwrap();
+    let cache = Cache::at(scratch.path());
+    let hash = Fragment::ktstr().hash();
+    fake_entry(&cache, "stale", 50, "0ld");
     let old = fake_entry(&cache, "old", 10, &hash);
     fake_entry(&cache, "new", 20, &hash);
+    let origin = |env: Option<&OsStr>| resolve(env, &cache).unwrap().origin().clone();
+    assert_eq!(origin(None), KernelOrigin::Cache("new".into()));
     assert_eq!(
-        resolve_kernel_in(None, KernelFlavor::Default, &cache)
-            .unwrap()
-            .origin(),
-        &KernelOrigin::Cache("new".into())
+        origin(Some("old".as_ref())),
+        KernelOrigin::Cache("old".into())
     );
     assert_eq!(
-        resolve_kernel_in(Some("old".as_ref()), KernelFlavor::Default, &cache)
-            .unwrap()
-            .origin(),
-        &KernelOrigin::Cache("old".into())
+        origin(Some(old.as_os_str())),
+        KernelOrigin::Cache("old".into())
     );
-    let image = resolve_kernel_in(
-        Some(old.join("bzImage").as_os_str()),
-        KernelFlavor::Default,
-        &cache,
-    )
-    .unwrap();
+    let image = resolve(Some(old.join("bzImage").as_os_str()), &cache).unwrap();
     assert_eq!(
         (image.origin(), image.image()),
         (&KernelOrigin::Image, old.join("bzImage").as_path())
     );
-    assert_eq!(
-        resolve_kernel_in(Some(old.as_os_str()), KernelFlavor::Default, &cache)
-            .unwrap()
-            .origin(),
-        &KernelOrigin::Cache("old".into())
-    );
+    assert!(matches!(
+        resolve(Some("nope".as_ref()), &cache),
+        Err(KernelError::UnknownKernel { .. })
+    ));
+}
 
+#[test]
+fn ktstr_kernel_naming_a_source_tree_boots_it_once_built() {
+    let scratch = tempfile::tempdir().unwrap();
+    let cache = Cache::at(scratch.path());
+    let old = fake_entry(&cache, "old", 10, &Fragment::ktstr().hash());
     let tree = scratch.path().join("linux");
     fake_tree(&tree, &WORKING);
     assert!(matches!(
-        resolve_kernel_in(Some(tree.as_os_str()), KernelFlavor::Default, &cache),
+        resolve(Some(tree.as_os_str()), &cache),
         Err(KernelError::TreeNotBuilt { .. })
     ));
     std::fs::create_dir_all(tree.join("arch/x86/boot")).unwrap();
     std::fs::copy(old.join("bzImage"), tree.join("arch/x86/boot/bzImage")).unwrap();
     assert_eq!(
-        resolve_kernel_in(Some(tree.as_os_str()), KernelFlavor::Default, &cache)
-            .unwrap()
-            .origin(),
+        resolve(Some(tree.as_os_str()), &cache).unwrap().origin(),
         &KernelOrigin::Tree(tree.clone())
     );
-    assert!(matches!(
-        resolve_kernel_in(Some("nope".as_ref()), KernelFlavor::Default, &cache),
-        Err(KernelError::UnknownKernel { .. })
-    ));
 }
 
 #[test]
