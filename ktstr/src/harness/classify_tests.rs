@@ -48,185 +48,115 @@ fn kind(
     .0
 }
 
+/// A report whose test returned `result`.
+fn returned(result: AssertResult) -> GuestReport {
+    report(|r| r.test = TestEnd::Returned { result })
+}
+
+/// What the classifier makes of `report` after an uneventful start, under EEVDF or a sched_ext scheduler.
+fn from_report(eevdf: bool, report: GuestReport) -> OutcomeKind {
+    kind(eevdf, &[GuestMessage::Started], Some(&report), false, "")
+}
+
 #[test]
-fn every_outcome_class_is_reachable() {
-    let failed = AssertResult::fail(AssertDetail::new(
-        DetailKind::Starved,
-        "tid 5 starved (0 work units)",
-    ));
-    let died = AssertResult::fail(AssertDetail::new(
-        DetailKind::SchedulerDied,
-        "scheduler process died",
-    ));
+fn every_class_a_report_shows_is_reachable() {
+    let starved = AssertDetail::new(DetailKind::Starved, "tid 5 starved (0 work units)");
+    let died = AssertDetail::new(DetailKind::SchedulerDied, "scheduler process died");
     let exit = ScxExit {
         scheduler: "qmap".into(),
         reason: "runnable task stall".into(),
         detail: None,
     };
-    let started = [GuestMessage::Started];
-    type Case = (
-        bool,
-        Vec<GuestMessage>,
-        Option<GuestReport>,
-        bool,
-        &'static str,
-        OutcomeKind,
-    );
-    let cases: Vec<Case> = vec![
+    let mismatch = TopologySeen::Mismatched {
+        shape: "1n1l4c1t".into(),
+    };
+    let cases = [
+        (true, report(|_| {}), OutcomeKind::Passed),
         (
             true,
-            started.to_vec(),
-            Some(report(|_| {})),
-            false,
-            "",
-            OutcomeKind::Passed,
-        ),
-        (
-            true,
-            started.to_vec(),
-            Some(report(|r| {
-                r.test = TestEnd::Returned {
-                    result: failed.clone(),
-                }
-            })),
-            false,
-            "",
+            returned(AssertResult::fail(starved)),
             OutcomeKind::ChecksFailed,
         ),
         (
             true,
-            started.to_vec(),
-            Some(report(|r| {
-                r.test = TestEnd::Returned {
-                    result: AssertResult::skip("needs 2 LLCs"),
-                }
-            })),
-            false,
-            "",
+            returned(AssertResult::skip("needs 2 LLCs")),
             OutcomeKind::Skipped,
         ),
         (
             false,
-            started.to_vec(),
-            Some(report(|r| r.scx_exit = Some(exit.clone()))),
-            false,
-            "",
+            report(|r| r.scx_exit = Some(exit)),
             OutcomeKind::SchedulerDied,
         ),
         (
             false,
-            started.to_vec(),
-            Some(report(|r| r.scheduler_alive = false)),
-            false,
-            "",
+            report(|r| r.scheduler_alive = false),
             OutcomeKind::SchedulerDied,
         ),
         (
             false,
-            started.to_vec(),
-            Some(report(|r| {
-                r.test = TestEnd::Returned {
-                    result: died.clone(),
-                }
-            })),
-            false,
-            "",
+            returned(AssertResult::fail(died)),
             OutcomeKind::SchedulerDied,
-        ),
-        (
-            false,
-            vec![GuestMessage::SchedulerFailed {
-                output: "usage: scx_qmap".into(),
-                reason: String::new(),
-                diagnostic_output: None,
-            }],
-            Some(report(|r| r.test = TestEnd::NotRun)),
-            false,
-            "",
-            OutcomeKind::SchedulerFailedToStart,
         ),
         (
             true,
-            started.to_vec(),
-            Some(report(|r| {
-                r.topology = TopologySeen::Mismatched {
-                    shape: "1n1l4c1t".into(),
-                }
-            })),
-            false,
-            "",
+            report(|r| r.topology = mismatch),
             OutcomeKind::TopologyMismatch,
         ),
         (
             true,
-            started.to_vec(),
-            Some(report(|r| {
+            report(|r| {
                 r.test = TestEnd::Panicked {
                     message: "boom".into(),
                 }
-            })),
-            false,
-            "",
+            }),
             OutcomeKind::TestPanicked,
         ),
         (
             true,
-            started.to_vec(),
-            Some(report(|r| {
+            report(|r| {
                 r.test = TestEnd::Failed {
                     error: "bad".into(),
                 }
-            })),
-            false,
-            "",
+            }),
             OutcomeKind::TestError,
         ),
         (
             true,
-            started.to_vec(),
-            Some(report(|r| {
+            report(|r| {
                 r.test = TestEnd::Killed {
                     signal: 9,
                     signal_name: "SIGKILL".into(),
                     oom: true,
                 }
-            })),
-            false,
-            "",
+            }),
             OutcomeKind::TestKilled,
         ),
-        (
-            true,
-            started.to_vec(),
-            None,
-            false,
-            "Kernel panic - not syncing: sysrq triggered crash",
-            OutcomeKind::GuestKernelPanic,
-        ),
-        (
-            true,
-            started.to_vec(),
-            None,
-            true,
-            "",
-            OutcomeKind::TimedOut,
-        ),
-        (
-            true,
-            started.to_vec(),
-            None,
-            false,
-            "",
-            OutcomeKind::NoReport,
-        ),
     ];
-    for (eevdf, messages, report, timed_out, console, want) in cases {
-        assert_eq!(
-            kind(eevdf, &messages, report.as_ref(), timed_out, console),
-            want,
-            "{report:?} {console}"
-        );
+    for (eevdf, report, want) in cases {
+        assert_eq!(from_report(eevdf, report.clone()), want, "{report:?}");
     }
+}
+
+#[test]
+fn every_class_the_host_sees_without_a_verdict_is_reachable() {
+    let failed_start = [GuestMessage::SchedulerFailed {
+        output: "usage: scx_qmap".into(),
+        reason: String::new(),
+        diagnostic_output: None,
+    }];
+    let not_run = report(|r| r.test = TestEnd::NotRun);
+    assert_eq!(
+        kind(false, &failed_start, Some(&not_run), false, ""),
+        OutcomeKind::SchedulerFailedToStart
+    );
+    let started = [GuestMessage::Started];
+    let panic = "Kernel panic - not syncing: sysrq triggered crash";
+    assert_eq!(
+        kind(true, &started, None, false, panic),
+        OutcomeKind::GuestKernelPanic
+    );
+    assert_eq!(kind(true, &started, None, true, ""), OutcomeKind::TimedOut);
+    assert_eq!(kind(true, &started, None, false, ""), OutcomeKind::NoReport);
 }
 
 #[test]
