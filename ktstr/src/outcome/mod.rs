@@ -137,7 +137,7 @@ pub struct Evidence {
 /// Where a trial's time went.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timings {
-    /// From the trial's start to QEMU's (kernel resolution, initramfs, VM spec).
+    /// From the trial's start to QEMU's: kernel, initramfs, VM spec, and a free host CPU to boot on.
     pub prep_ms: u64,
     /// From QEMU start to the guest's first message.
     pub boot_ms: Option<u64>,
