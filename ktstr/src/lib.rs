@@ -16,6 +16,7 @@ pub mod kernel;
 pub mod scenario;
 pub mod sched;
 pub mod schedulers;
+pub mod sys;
 pub mod topology;
 pub mod vm;
 pub mod workload;

@@ -10,9 +10,8 @@ use crate::assert::AssertResult;
 use crate::cgroup::{CgroupManager, Controllers};
 use crate::protocol::{GuestMessage, GuestReport, SchedExtSeen, TopologySeen, TrialSpec};
 use crate::scenario::Ctx;
-use crate::sched::{
-    self, KmsgRecord, LaunchOptions, RunningScheduler, ScxState, ScxSysfs, KMSG_PATH,
-};
+use crate::sched::{self, LaunchOptions, RunningScheduler, ScxState, ScxSysfs};
+use crate::sys::{read_kmsg, KmsgRecord, KMSG_PATH};
 use crate::topology::TestTopology;
 use crate::vm::{GuestChannel, KernelCmdline};
 
@@ -243,7 +242,7 @@ fn finish_scheduler(mut scheduler: Option<RunningScheduler>, report: &mut GuestR
     if let Some(running) = scheduler.as_mut().filter(|_| report.test.failed()) {
         await_ejection(running);
     }
-    let kmsg = kmsg_text(sched::read_kmsg(Path::new(KMSG_PATH), 1000).unwrap_or_default());
+    let kmsg = kmsg_text(read_kmsg(Path::new(KMSG_PATH), 1000).unwrap_or_default());
     report.sched_ext = match ScxSysfs::default().state() {
         Ok(state) => SchedExtSeen::State { state },
         Err(e) => SchedExtSeen::Unreadable {

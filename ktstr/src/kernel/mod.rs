@@ -17,7 +17,7 @@ mod tools;
 mod version;
 
 pub use build::{build_kernel, BuildOutcome, BuildRequest};
-pub use cache::{cache_base, Cache, CleanReport, Listing};
+pub use cache::{Cache, CleanReport, Listing};
 pub use entry::{cache_key, CacheEntry, Metadata};
 pub use error::{ErrorKind, KernelError};
 pub use flavor::{KernelFlavor, FLAVOR_ENV};

@@ -1,5 +1,5 @@
-//! Errors of the scheduler module: bad scheduler declarations, unreadable sched_ext sysfs files and kernel
-//! log records, and a scheduler process that could not be reaped.
+//! Errors of the scheduler module: bad scheduler declarations, unreadable sched_ext sysfs files, and a
+//! scheduler process that could not be reaped.
 
 use std::io;
 use std::path::PathBuf;
@@ -100,25 +100,6 @@ pub enum SysfsError {
         text: String,
         expected: &'static str,
     },
-}
-
-/// The kernel log could not be read or a record does not follow the `/dev/kmsg` format.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum KmsgError {
-    #[error("cannot open {path}: {source}; mount devtmpfs at /dev and run as root to read the kernel log")]
-    Open { path: PathBuf, source: io::Error },
-
-    #[error(
-        "cannot read {path}: {source}; the kernel log is unavailable, use the console log instead"
-    )]
-    Read { path: PathBuf, source: io::Error },
-
-    #[error(
-        "kernel log record {record:?} is not `prio,seq,timestamp,flags;message`; \
-         read /dev/kmsg of Linux 3.5 or later"
-    )]
-    BadRecord { record: String },
 }
 
 /// The scheduler process could not be waited for, so its end is unknown.

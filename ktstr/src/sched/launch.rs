@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 use super::output::OutputFile;
 use super::process::{ProcState, SchedProcess};
 use super::running::RunningScheduler;
-use super::{
-    read_kmsg, KmsgError, KmsgRecord, SchedulerSpec, ScxState, ScxSysfs, SysfsError, KMSG_PATH,
-};
+use super::{SchedulerSpec, ScxState, ScxSysfs, SysfsError};
+use crate::sys::{read_kmsg, KmsgError, KmsgRecord, KMSG_PATH};
 
 /// How long a scheduler may take to attach; generous because TCG guests are slow.
 pub const DEFAULT_ATTACH_TIMEOUT: Duration = Duration::from_secs(10);

@@ -7,7 +7,6 @@ mod diagnose;
 mod error;
 mod exit;
 mod install;
-mod kmsg;
 mod launch;
 mod lookup;
 mod output;
@@ -20,10 +19,9 @@ mod sysfs;
 
 pub use declare::{FlagDecl, Profile, Sysctl, TopologyConstraints, MAX_FLAGS};
 pub use diagnose::{diagnose_load_failure, strip_ansi, LoadCause, LoadDiagnosis};
-pub use error::{KmsgError, SchedulerError, StopError, SysfsError};
+pub use error::{SchedulerError, StopError, SysfsError};
 pub use exit::{ScxExit, ScxExitKind, TaskStall};
 pub use install::{install_scheduler, InstallError, InstallOutcome, InstallSpec, LLVM_DIR};
-pub use kmsg::{oom_killed, read_kmsg, KmsgRecord, KMSG_PATH};
 pub use launch::{
     launch, LaunchFailure, LaunchFailureReason, LaunchOptions, DEFAULT_ATTACH_TIMEOUT,
     DEFAULT_STOP_GRACE,

@@ -8,7 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::sys::affinity_mask;
+use super::syscall::affinity_mask;
 use super::{AffinityMode, WorkloadConfig, WorkloadError};
 
 /// Numbers the handles of this process so their temp files never collide.

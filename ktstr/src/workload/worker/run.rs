@@ -9,7 +9,7 @@ use super::meter::Meter;
 use super::pipe::{self, PipeLink};
 use super::{cache, churn, futex, mutex, page_fault, sequence, spin, stop};
 use crate::workload::shm::FutexSlot;
-use crate::workload::sys::{set_affinity, set_nice, set_scheduler};
+use crate::workload::syscall::{set_affinity, set_nice, set_scheduler};
 use crate::workload::{exit_code, SchedPolicy, WorkType, WorkerReport};
 
 /// Everything one worker needs, prepared by the parent before fork.
