@@ -10,7 +10,7 @@ use crate::assert::AssertResult;
 use crate::cgroup::{CgroupManager, Controllers};
 use crate::protocol::{GuestMessage, GuestReport, SchedExtSeen, TopologySeen, TrialSpec};
 use crate::scenario::Ctx;
-use crate::sched::{self, LaunchOptions, RunningScheduler, ScxState, ScxSysfs};
+use crate::scx::{self, LaunchOptions, RunningScheduler, ScxState, ScxSysfs};
 use crate::sys::{read_kmsg, KmsgRecord, KMSG_PATH};
 use crate::topology::TestTopology;
 use crate::vm::{GuestChannel, KernelCmdline};
@@ -139,7 +139,7 @@ fn start_scheduler(
         attach_timeout: Duration::from_millis(spec.attach_timeout_ms),
         ..LaunchOptions::default()
     };
-    match sched::launch(&spec.scheduler, &options) {
+    match scx::launch(&spec.scheduler, &options) {
         Ok(running) => {
             link.send(GuestMessage::SchedulerReady {
                 pid: running.pid(),
@@ -163,7 +163,7 @@ fn start_scheduler(
 
 /// Starts a scheduler that failed to load once more with its diagnostic arguments (libbpf's log on)
 /// and returns what it printed; `None` when it has none or already ran with them.
-fn diagnostic_run(spec: &sched::SchedulerSpec, options: &LaunchOptions) -> Option<String> {
+fn diagnostic_run(spec: &scx::SchedulerSpec, options: &LaunchOptions) -> Option<String> {
     let extra = &spec.diagnostic_args;
     if extra.is_empty()
         || spec
@@ -175,7 +175,7 @@ fn diagnostic_run(spec: &sched::SchedulerSpec, options: &LaunchOptions) -> Optio
     }
     let mut verbose = spec.clone();
     verbose.args.extend(extra.iter().cloned());
-    match sched::launch(&verbose, options) {
+    match scx::launch(&verbose, options) {
         Ok(running) => {
             let output = running.output_tail(400);
             if let Err(e) = running.stop() {

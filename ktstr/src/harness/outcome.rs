@@ -3,7 +3,8 @@
 use super::OutcomeKind;
 use crate::assert::{AssertResult, DetailKind};
 use crate::protocol::{GuestMessage, GuestReport, TestEnd, TopologySeen};
-use crate::sched::{diagnose_load_failure, strip_ansi, LoadCause, LoadDiagnosis, ScxLogEvent};
+use crate::sched::{diagnose_load_failure, strip_ansi, LoadCause, LoadDiagnosis};
+use crate::scx::ScxLogEvent;
 
 /// What the host observed of one trial.
 pub(crate) struct Observed<'a> {

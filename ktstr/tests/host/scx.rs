@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use ktstr::sched::{
-    launch, LaunchFailure, LaunchFailureReason, LaunchOptions, RunningScheduler, Scheduler,
-    SchedulerSpec, ScxExit, ScxExitKind, ScxLogEvent, ScxState, ScxSysfs,
+use ktstr::sched::Scheduler;
+use ktstr::scx::{
+    launch, LaunchFailure, LaunchFailureReason, LaunchOptions, RunningScheduler, SchedulerSpec,
+    ScxExit, ScxExitKind, ScxLogEvent, ScxState, ScxSysfs,
 };
 use ktstr::sys::{read_kmsg, ProcStat, KMSG_PATH};
 
