@@ -44,13 +44,13 @@ pub(crate) struct Plan {
 pub(crate) fn prepare(config: &WorkloadConfig) -> Result<Plan, WorkloadError> {
     let n = config.num_workers;
     let group = config.work_type.worker_group_size().max(1);
-    let mut links = if config.work_type.needs_pipes() {
+    let mut links = if config.work_type.needs().pipes {
         pair_links(n)?
     } else {
         Vec::new()
     }
     .into_iter();
-    let io_paths = if config.work_type.needs_io_file() {
+    let io_paths = if config.work_type.needs().io_file {
         temp_paths(n)
     } else {
         Vec::new()
