@@ -16,6 +16,7 @@ mod name;
 mod scheduler;
 pub mod schedulers;
 mod store;
+mod verifier_log;
 
 pub use declare::{FlagDecl, Profile, Sysctl, TopologyConstraints, MAX_FLAGS};
 pub use diagnose::{diagnose_load_failure, strip_ansi, LoadCause, LoadDiagnosis};
