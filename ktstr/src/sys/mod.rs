@@ -7,4 +7,4 @@ mod proc_stat;
 
 pub use cache_root::{cache_root, cache_root_from};
 pub use kmsg::{oom_killed, read_kmsg, KmsgError, KmsgRecord, KMSG_PATH};
-pub use proc_stat::ProcStat;
+pub use proc_stat::{process_alive, ProcStat};

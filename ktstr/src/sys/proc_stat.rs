@@ -46,6 +46,11 @@ impl ProcStat {
     }
 }
 
+/// Whether `pid` is running: it has a `/proc` entry and is neither a zombie nor dead.
+pub fn process_alive(pid: u32) -> bool {
+    ProcStat::read(pid).is_some_and(|stat| !stat.is_dead())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,17 +73,19 @@ mod tests {
     }
 
     #[test]
-    fn reads_this_process_and_a_zombie_child() {
+    fn a_zombie_child_is_dead_and_a_reaped_one_gone() {
         let me = ProcStat::read(std::process::id()).unwrap();
         assert_eq!(me.pgrp, nix::unistd::getpgrp().as_raw() as u32);
-        assert!(!me.is_dead());
+        assert!(process_alive(std::process::id()));
         let mut child = std::process::Command::new("true").spawn().unwrap();
         let pid = child.id();
         while !ProcStat::read(pid).is_some_and(|s| s.is_zombie()) {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         assert!(ProcStat::read(pid).unwrap().is_dead());
+        assert!(!process_alive(pid));
         child.wait().unwrap();
         assert_eq!(ProcStat::read(pid), None);
+        assert!(!process_alive(pid));
     }
 }

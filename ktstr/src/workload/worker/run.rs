@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicU64;
 use super::io::{self, IoFile};
 use super::meter::Meter;
 use super::pipe::{self, PipeLink};
-use super::{cache, churn, futex, mutex, page_fault, sequence, spin, stop};
+use super::{cache_walk, churn, futex, mutex, page_fault, sequence, spin, stop};
 use crate::workload::shm::FutexSlot;
 use crate::workload::syscall::{set_affinity, set_nice, set_scheduler};
 use crate::workload::{exit_code, SchedPolicy, WorkType, WorkerReport};
@@ -89,9 +89,11 @@ fn measure(spec: &ChildSpec, started_ns: u64) -> Result<WorkerReport, SetupError
         WorkType::CachePipe {
             size_kb,
             burst_iters,
-        } => cache::cache_pipe(m, need(pipe_link.as_mut())?, size_kb, burst_iters),
-        WorkType::CachePressure { size_kb, stride } => cache::cache_pressure(m, size_kb, stride),
-        WorkType::CacheYield { size_kb, stride } => cache::cache_yield(m, size_kb, stride),
+        } => cache_walk::cache_pipe(m, need(pipe_link.as_mut())?, size_kb, burst_iters),
+        WorkType::CachePressure { size_kb, stride } => {
+            cache_walk::cache_pressure(m, size_kb, stride)
+        }
+        WorkType::CacheYield { size_kb, stride } => cache_walk::cache_yield(m, size_kb, stride),
         WorkType::FutexPingPong { spin_iters } => {
             futex::ping_pong(m, need(spec.futex)?, rank, spin_iters)
         }
