@@ -112,7 +112,8 @@ pub struct LaunchFailure {
 /// the spawning thread exits.
 ///
 /// ```no_run
-/// use ktstr::sched::{launch, LaunchOptions, Scheduler};
+/// use ktstr::sched::Scheduler;
+/// use ktstr::scx::{launch, LaunchOptions};
 /// let spec = Scheduler::in_tree("scx_simple")?.spec();
 /// match launch(&spec, &LaunchOptions::default()) {
 ///     Ok(running) => println!("{} attached as {}", running.pid(), running.ops_name()),
