@@ -17,10 +17,14 @@ pub mod outcome;
 pub mod pipeline;
 pub mod scenario;
 pub mod sched;
-pub mod schedulers;
+pub mod scx;
+pub mod sys;
 pub mod topology;
 pub mod vm;
 pub mod workload;
+
+/// The schedulers ktstr declares for every test (`ktstr::schedulers::SCX_QMAP`, ...).
+pub use sched::schedulers;
 
 pub mod prelude;
 pub mod protocol;

@@ -6,7 +6,7 @@ use std::io::{ErrorKind, Read};
 
 use super::link::Link;
 use crate::protocol::GuestMessage;
-use crate::sched::{KmsgRecord, KMSG_PATH};
+use crate::sys::{KmsgRecord, KMSG_PATH};
 
 /// Largest kernel log record `read` returns.
 const RECORD_BUFFER: usize = 8192;

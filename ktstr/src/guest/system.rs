@@ -4,6 +4,8 @@ use std::path::Path;
 
 use nix::mount::{mount, MsFlags};
 
+use crate::sys::ProcStat;
+
 /// Filesystems mounted before anything else runs: (source, target, type).
 const MOUNTS: &[(&str, &str, &str)] = &[
     ("proc", "/proc", "proc"),
@@ -66,15 +68,12 @@ pub(crate) fn children_of(parent: u32) -> Vec<(u32, String)> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
-    let parent = parent.to_string();
     entries
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            let (head, rest) = stat.rsplit_once(')')?;
-            let comm = head.split_once('(')?.1.to_string();
-            (rest.split_whitespace().nth(1) == Some(parent.as_str())).then_some((pid, comm))
+            let stat = ProcStat::read(pid)?;
+            (stat.ppid == parent).then_some((pid, stat.comm))
         })
         .collect()
 }

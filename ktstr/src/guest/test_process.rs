@@ -14,7 +14,7 @@ use nix::unistd::Pid;
 use super::trial::GuestTestFn;
 use crate::protocol::TestEnd;
 use crate::scenario::Ctx;
-use crate::sched::{oom_killed, read_kmsg, KMSG_PATH};
+use crate::sys::{oom_killed, read_kmsg, KMSG_PATH};
 
 /// Kernel log records searched for the OOM killer's verdict.
 const OOM_SEARCH_RECORDS: usize = 500;

@@ -10,9 +10,8 @@ use crate::assert::AssertResult;
 use crate::cgroup::{CgroupManager, Controllers};
 use crate::protocol::{GuestMessage, GuestReport, SchedExtSeen, TopologySeen, TrialSpec};
 use crate::scenario::Ctx;
-use crate::sched::{
-    self, KmsgRecord, LaunchOptions, RunningScheduler, ScxState, ScxSysfs, KMSG_PATH,
-};
+use crate::scx::{self, LaunchOptions, RunningScheduler, ScxState, ScxSysfs};
+use crate::sys::{read_kmsg, KmsgRecord, KMSG_PATH};
 use crate::topology::TestTopology;
 use crate::vm::{GuestChannel, KernelCmdline};
 
@@ -141,7 +140,7 @@ fn start_scheduler(
         attach_timeout: Duration::from_millis(spec.attach_timeout_ms),
         ..LaunchOptions::default()
     };
-    match sched::launch(&spec.scheduler, &options) {
+    match scx::launch(&spec.scheduler, &options) {
         Ok(running) => {
             link.send(GuestMessage::SchedulerReady {
                 pid: running.pid(),
@@ -165,7 +164,7 @@ fn start_scheduler(
 
 /// Starts a scheduler that failed to load once more with its diagnostic arguments (libbpf's log on)
 /// and returns what it printed; `None` when it has none or already ran with them.
-fn diagnostic_run(spec: &sched::SchedulerSpec, options: &LaunchOptions) -> Option<String> {
+fn diagnostic_run(spec: &scx::SchedulerSpec, options: &LaunchOptions) -> Option<String> {
     let extra = &spec.diagnostic_args;
     if extra.is_empty()
         || spec
@@ -177,7 +176,7 @@ fn diagnostic_run(spec: &sched::SchedulerSpec, options: &LaunchOptions) -> Optio
     }
     let mut verbose = spec.clone();
     verbose.args.extend(extra.iter().cloned());
-    match sched::launch(&verbose, options) {
+    match scx::launch(&verbose, options) {
         Ok(running) => {
             let output = running.output_tail(400);
             if let Err(e) = running.stop() {
@@ -244,7 +243,7 @@ fn finish_scheduler(mut scheduler: Option<RunningScheduler>, report: &mut GuestR
     if let Some(running) = scheduler.as_mut().filter(|_| report.test.failed()) {
         await_ejection(running);
     }
-    let kmsg = kmsg_text(sched::read_kmsg(Path::new(KMSG_PATH), 1000).unwrap_or_default());
+    let kmsg = kmsg_text(read_kmsg(Path::new(KMSG_PATH), 1000).unwrap_or_default());
     report.sched_ext = match ScxSysfs::default().state() {
         Ok(state) => SchedExtSeen::State { state },
         Err(e) => SchedExtSeen::Unreadable {

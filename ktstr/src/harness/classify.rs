@@ -3,7 +3,8 @@
 use crate::assert::{AssertResult, DetailKind};
 use crate::outcome::OutcomeKind;
 use crate::protocol::{GuestMessage, GuestReport, TestEnd, TopologySeen};
-use crate::sched::{diagnose_load_failure, strip_ansi, LoadCause, LoadDiagnosis, ScxLogEvent};
+use crate::sched::{diagnose_load_failure, strip_ansi, LoadCause, LoadDiagnosis};
+use crate::scx::ScxLogEvent;
 
 /// What the classifier judges: the host's observation of one trial, with what was requested.
 pub(crate) struct Seen<'a> {

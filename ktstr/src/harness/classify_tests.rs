@@ -1,6 +1,6 @@
 use super::*;
 use crate::assert::AssertDetail;
-use crate::sched::ScxExit;
+use crate::scx::ScxExit;
 
 /// What the host saw of an uneventful trial; tests override the fields they are about.
 fn uneventful<'a>() -> Seen<'a> {

@@ -5,15 +5,15 @@
 use std::num::NonZeroUsize;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use super::build_step::{self, BuildDirs, BuildStep, SCHEDULERS};
 use super::cache::Cache;
 use super::entry::{cache_key, CacheEntry, Metadata, METADATA, SCHED_DIR};
 use super::error::KernelError;
 use super::flavor::KernelFlavor;
 use super::fragment::Fragment;
 use super::lock::LockMode;
-use super::runner::{BuildEvent, StepLog};
+use super::logged_command::{BuildEvent, StepLog};
 use super::source::{KernelSource, SourceId};
-use super::steps::{self, BuildDirs, Step, SCHEDULERS};
 use super::tools::check_prerequisites;
 
 /// What to build.
@@ -134,22 +134,22 @@ fn run_steps(
     dirs: &BuildDirs,
     jobs: usize,
 ) -> Result<(), KernelError> {
-    let plan: Vec<Step> = Step::ALL
+    let plan: Vec<BuildStep> = BuildStep::ALL
         .into_iter()
-        .filter(|s| *s != Step::Extract || matches!(source, KernelSource::Tarball(_)))
+        .filter(|s| *s != BuildStep::Extract || matches!(source, KernelSource::Tarball(_)))
         .collect();
     for (i, &step) in plan.iter().enumerate() {
         log.start(step, i + 1, plan.len());
         match step {
-            Step::Extract => extract(log, source, dirs)?,
-            Step::Configure => configure(log, fragment, dirs)?,
-            Step::Kernel => log.run(step, &steps::kernel_argv(dirs, jobs))?,
-            Step::Schedulers => {
+            BuildStep::Extract => extract(log, source, dirs)?,
+            BuildStep::Configure => configure(log, fragment, dirs)?,
+            BuildStep::Kernel => log.run(step, &build_step::kernel_argv(dirs, jobs))?,
+            BuildStep::Schedulers => {
                 std::fs::create_dir_all(&dirs.sched)
                     .map_err(|e| KernelError::io("create", &dirs.sched, e))?;
-                log.run(step, &steps::schedulers_argv(dirs, jobs))?
+                log.run(step, &build_step::schedulers_argv(dirs, jobs))?
             }
-            Step::Install => assemble(log, dirs)?,
+            BuildStep::Install => assemble(log, dirs)?,
         }
     }
     Ok(())
@@ -164,19 +164,22 @@ fn extract(
         return Ok(());
     };
     std::fs::create_dir_all(&dirs.src).map_err(|e| KernelError::io("create", &dirs.src, e))?;
-    log.run(Step::Extract, &steps::extract_argv(tarball, &dirs.src))
-        .map_err(|e| match e {
-            KernelError::StepFailed { tail, .. } => KernelError::CorruptTarball {
-                path: tarball.clone(),
-                detail: tail
-                    .lines()
-                    .rfind(|l| !l.trim().is_empty())
-                    .unwrap_or("tar failed")
-                    .trim()
-                    .to_string(),
-            },
-            other => other,
-        })
+    log.run(
+        BuildStep::Extract,
+        &build_step::extract_argv(tarball, &dirs.src),
+    )
+    .map_err(|e| match e {
+        KernelError::StepFailed { tail, .. } => KernelError::CorruptTarball {
+            path: tarball.clone(),
+            detail: tail
+                .lines()
+                .rfind(|l| !l.trim().is_empty())
+                .unwrap_or("tar failed")
+                .trim()
+                .to_string(),
+        },
+        other => other,
+    })
 }
 
 fn configure(
@@ -184,13 +187,13 @@ fn configure(
     fragment: &Fragment,
     dirs: &BuildDirs,
 ) -> Result<(), KernelError> {
-    log.run(Step::Configure, &steps::base_config_argv(dirs))?;
+    log.run(BuildStep::Configure, &build_step::base_config_argv(dirs))?;
     let config = dirs.kbuild.join(".config");
     let mut text =
         std::fs::read_to_string(&config).map_err(|e| KernelError::io("read", &config, e))?;
     text.push_str(fragment.text());
     std::fs::write(&config, text).map_err(|e| KernelError::io("write", &config, e))?;
-    log.run(Step::Configure, &steps::olddefconfig_argv(dirs))?;
+    log.run(BuildStep::Configure, &build_step::olddefconfig_argv(dirs))?;
     let done = std::fs::read_to_string(&config).map_err(|e| KernelError::io("read", &config, e))?;
     let missing = fragment.unmet_in(&done);
     for m in &missing {
@@ -207,10 +210,14 @@ fn configure(
 fn assemble(log: &mut StepLog<'_>, dirs: &BuildDirs) -> Result<(), KernelError> {
     let sched = dirs.entry.join(SCHED_DIR);
     std::fs::create_dir_all(&sched).map_err(|e| KernelError::io("create", &sched, e))?;
-    for (from, to) in steps::artifacts(dirs) {
+    for (from, to) in build_step::artifacts(dirs) {
         if !from.is_file() {
             return Err(log.failure(
-                &format!("{}: {} was not produced", Step::Install, from.display()),
+                &format!(
+                    "{}: {} was not produced",
+                    BuildStep::Install,
+                    from.display()
+                ),
                 "missing output".into(),
             ));
         }

@@ -2,7 +2,6 @@
 //! per-key locks in `.locks/` and build logs in `.logs/`. A dot-directory is never an entry, so an
 //! interrupted build leaves at most a scratch directory that the next build or `clean` removes.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::{renameat2, RenameFlags};
@@ -38,23 +37,12 @@ pub struct Cache {
     root: PathBuf,
 }
 
-/// ktstr's cache directory: `KTSTR_CACHE_DIR`, else `$XDG_CACHE_HOME/ktstr`, else `~/.cache/ktstr`.
-pub fn cache_base() -> Result<PathBuf, KernelError> {
-    let var = |name| {
-        std::env::var_os(name)
-            .filter(|v: &OsString| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    var("KTSTR_CACHE_DIR")
-        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("ktstr")))
-        .or_else(|| var("HOME").map(|h| h.join(".cache/ktstr")))
-        .ok_or(KernelError::NoCacheDir)
-}
-
 impl Cache {
     /// The cache at `KTSTR_CACHE_DIR`, else `$XDG_CACHE_HOME/ktstr`, else `~/.cache/ktstr`.
     pub fn from_env() -> Result<Cache, KernelError> {
-        Ok(Cache::at(cache_base()?))
+        Ok(Cache::at(
+            crate::sys::cache_root().ok_or(KernelError::NoCacheDir)?,
+        ))
     }
 
     /// The cache whose kernels live under `base/kernels`.

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::assert::AssertResult;
-use crate::sched::{ScxExit, ScxState};
+use crate::scx::{ScxExit, ScxState};
 
 /// The topology the guest read from sysfs, against the one the trial asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::assert::Assert;
-use crate::sched::SchedulerSpec;
+use crate::scx::SchedulerSpec;
 use crate::topology::Topology;
 
 /// One trial as the guest needs it: which test, on what, with which scheduler and settings.

@@ -8,7 +8,6 @@ mod cpuset_spec;
 mod ctx;
 mod error;
 mod executor;
-mod liveness;
 mod op;
 mod plan;
 mod step;
@@ -23,6 +22,5 @@ pub use error::{ScenarioError, Scope};
 pub use executor::{
     execute_defs, execute_scenario, execute_scenario_with, execute_steps, execute_steps_with,
 };
-pub use liveness::process_alive;
 pub use op::Op;
 pub use step::{HoldError, HoldSpec, Setup, Step};

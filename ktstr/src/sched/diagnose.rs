@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::verifier_log::verifier_rejection;
+
 /// What kept the scheduler from loading.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -91,7 +93,7 @@ const KNOWN_OPTIONS: [(&str, &str); 6] = [
     ("kprobe", "CONFIG_KPROBE_EVENTS"),
 ];
 
-fn option_for(name: &str) -> Option<&'static str> {
+pub(super) fn option_for(name: &str) -> Option<&'static str> {
     KNOWN_OPTIONS
         .iter()
         .find(|(key, _)| name.contains(key))
@@ -124,183 +126,89 @@ pub fn strip_ansi(text: &str) -> String {
 }
 
 /// The text after `prefix`'s first quoted name: `prog 'NAME'` → `NAME`.
-fn quoted_after<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
+pub(super) fn quoted_after<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
     let rest = &line[line.find(prefix)? + prefix.len()..];
     let rest = rest.strip_prefix('\'')?;
     Some(&rest[..rest.find('\'')?])
 }
 
-/// The verifier's log between libbpf's markers. A long log may have lost its start to the output
-/// limit; then the log runs from the start of what was kept, and the program is named by libbpf's
-/// `failed to load` line after it.
-fn verifier_rejection(lines: &[&str]) -> Option<LoadDiagnosis> {
-    let is_begin = |l: &&str| l.contains("-- BEGIN PROG LOAD LOG --");
-    let is_end = |l: &&str| l.contains("-- END PROG LOAD LOG --");
-    let (begin, end) = match lines.iter().rposition(is_begin) {
-        Some(b) => (
-            Some(b),
-            lines[b..]
-                .iter()
-                .position(is_end)
-                .map_or(lines.len(), |e| b + e),
-        ),
-        None => (None, lines.iter().rposition(is_end)?),
-    };
-    let program = begin
-        .and_then(|b| quoted_after(lines[b], "prog "))
-        .or_else(|| {
-            lines[end..]
-                .iter()
-                .find(|l| l.contains("failed to load") || l.contains("load failed"))
-                .and_then(|l| quoted_after(l, "prog "))
-        })
-        .unwrap_or("?")
-        .to_string();
-    let log: Vec<&str> = lines[begin.map_or(0, |b| b + 1)..end]
-        .iter()
-        .map(|l| l.trim_end())
-        .filter(|l| !l.is_empty())
-        .collect();
-    let is_summary = |l: &str| {
-        l.starts_with("processed ")
-            || l.starts_with("verification time")
-            || l.starts_with("stack depth")
-            || l.starts_with("max_states_per_insn")
-    };
-    let reason_at = log.iter().rposition(|l| !is_summary(l))?;
-    let reason = log[reason_at].trim().to_string();
-    let instruction_at = log[..reason_at].iter().rposition(|l| {
-        l.split_once(": (")
-            .is_some_and(|(n, _)| n.trim().parse::<u32>().is_ok())
-    });
-    let source_at = log[..reason_at]
-        .iter()
-        .rposition(|l| l.trim_start().starts_with("; "));
-    let source_line = |i: usize| {
-        let text = log[i].trim_start().trim_start_matches("; ");
-        match text.rsplit_once(" @ ") {
-            Some((code, place)) => (place.trim(), code.trim()),
-            None => ("", text.trim()),
-        }
-    };
-    let in_header = |i: usize| {
-        let (place, _) = source_line(i);
-        place
-            .rsplit_once(':')
-            .is_some_and(|(file, _)| file.ends_with(".h"))
-    };
-    let source = source_at.map(|i| {
-        let (place, code) = source_line(i);
-        let here = format!("{place} ({code})");
-        // A macro or inline helper in a header says little; name the scheduler's line that used it.
-        let caller = in_header(i)
-            .then(|| {
-                log[..i]
-                    .iter()
-                    .rposition(|l| l.trim_start().starts_with("; "))
-            })
-            .flatten()
-            .filter(|&c| !in_header(c))
-            .map(source_line);
-        match caller {
-            Some((place, code)) => format!("{here}, reached from {place} ({code})"),
-            None => here,
-        }
-    });
-    let from = [instruction_at, source_at]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(reason_at);
-    let evidence: Vec<String> = log[from..=reason_at]
-        .iter()
-        .map(|l| l.to_string())
-        .collect();
-    let evidence = evidence[evidence.len().saturating_sub(8)..].to_vec();
-    let kernel_option = reason
-        .contains("failed to find the address for kernel symbol")
-        .then_some("CONFIG_KALLSYMS_ALL")
-        .or_else(|| quoted_symbol(&reason).and_then(option_for))
-        .map(str::to_string);
-    Some(LoadDiagnosis {
-        cause: LoadCause::VerifierRejected {
-            program,
-            reason,
-            instruction: instruction_at.map(|i| log[i].trim().to_string()),
-            source,
-        },
-        evidence,
-        kernel_option,
-    })
-}
-
-fn quoted_symbol(line: &str) -> Option<&str> {
-    let start = line.find('\'')? + 1;
-    let len = line[start..].find('\'')?;
-    Some(&line[start..start + len])
-}
-
 /// libbpf's own complaints about something the kernel lacks, most specific first.
 fn libbpf_missing(lines: &[&str]) -> Option<LoadDiagnosis> {
-    type Matcher = fn(&str) -> Option<LoadCause>;
-    let matchers: [Matcher; 5] = [
-        |l| {
-            let name = quoted_after(l, "extern (func ksym) ")?;
-            l.contains("not found")
-                .then(|| LoadCause::MissingKfunc { name: name.into() })
-        },
-        |l| {
-            let symbol = quoted_after(l, "extern (var ksym) ")?;
-            l.contains("not found")
-                .then(|| LoadCause::MissingKernelSymbol {
-                    symbol: symbol.into(),
-                })
-        },
-        |l| {
-            let rest = &l[l.find("struct_ops init_kern ")? + "struct_ops init_kern ".len()..];
-            let ops = rest.split(':').next()?.trim();
-            let member = rest
-                .split("Cannot find member ")
-                .nth(1)?
-                .split_whitespace()
-                .next()?;
-            Some(LoadCause::MissingOpsMember {
-                ops: ops.into(),
-                member: member.into(),
-            })
-        },
-        |l| {
-            let name = quoted_after(l, "failed to find kernel BTF type ID of ")
-                .or_else(|| quoted_after(l, "failed to find BTF for extern "))?;
-            Some(LoadCause::MissingBtf { name: name.into() })
-        },
-        |l| {
-            let kinds = ["tracepoint ", "kprobe ", "uprobe ", "raw_tracepoint "];
-            let target = kinds.iter().find_map(|k| quoted_after(l, k))?;
-            (l.contains("failed") && (l.contains("No such file") || l.contains("perf event"))).then(
-                || LoadCause::MissingAttachPoint {
-                    target: target.into(),
-                },
-            )
-        },
+    const MATCHERS: [fn(&str) -> Option<LoadCause>; 5] = [
+        missing_kfunc,
+        missing_kernel_symbol,
+        missing_ops_member,
+        missing_btf,
+        missing_attach_point,
     ];
-    matchers.iter().find_map(|matcher| {
+    MATCHERS.iter().find_map(|matcher| {
         let (line, cause) = lines
             .iter()
             .filter(|l| l.contains("libbpf"))
             .find_map(|l| matcher(l).map(|cause| (l.trim().to_string(), cause)))?;
-        let name = match &cause {
-            LoadCause::MissingKernelSymbol { symbol } => symbol.as_str(),
-            LoadCause::MissingKfunc { name } | LoadCause::MissingBtf { name } => name.as_str(),
-            LoadCause::MissingAttachPoint { target } => target.as_str(),
-            _ => "",
-        };
         Some(LoadDiagnosis {
-            kernel_option: option_for(name).map(str::to_string),
+            kernel_option: missing_name(&cause).and_then(option_for).map(str::to_string),
             cause,
             evidence: vec![line],
         })
     })
+}
+
+fn missing_kfunc(line: &str) -> Option<LoadCause> {
+    let name = quoted_after(line, "extern (func ksym) ")?;
+    line.contains("not found")
+        .then(|| LoadCause::MissingKfunc { name: name.into() })
+}
+
+fn missing_kernel_symbol(line: &str) -> Option<LoadCause> {
+    let symbol = quoted_after(line, "extern (var ksym) ")?;
+    line.contains("not found")
+        .then(|| LoadCause::MissingKernelSymbol {
+            symbol: symbol.into(),
+        })
+}
+
+fn missing_ops_member(line: &str) -> Option<LoadCause> {
+    const PREFIX: &str = "struct_ops init_kern ";
+    let rest = &line[line.find(PREFIX)? + PREFIX.len()..];
+    let ops = rest.split(':').next()?.trim();
+    let member = rest
+        .split("Cannot find member ")
+        .nth(1)?
+        .split_whitespace()
+        .next()?;
+    Some(LoadCause::MissingOpsMember {
+        ops: ops.into(),
+        member: member.into(),
+    })
+}
+
+fn missing_btf(line: &str) -> Option<LoadCause> {
+    let name = quoted_after(line, "failed to find kernel BTF type ID of ")
+        .or_else(|| quoted_after(line, "failed to find BTF for extern "))?;
+    Some(LoadCause::MissingBtf { name: name.into() })
+}
+
+fn missing_attach_point(line: &str) -> Option<LoadCause> {
+    let kinds = ["tracepoint ", "kprobe ", "uprobe ", "raw_tracepoint "];
+    let target = kinds.iter().find_map(|k| quoted_after(line, k))?;
+    let failed =
+        line.contains("failed") && (line.contains("No such file") || line.contains("perf event"));
+    failed.then(|| LoadCause::MissingAttachPoint {
+        target: target.into(),
+    })
+}
+
+/// The kernel symbol, kfunc, BTF name or attach point a cause says is missing.
+fn missing_name(cause: &LoadCause) -> Option<&str> {
+    match cause {
+        LoadCause::MissingKernelSymbol { symbol } => Some(symbol),
+        LoadCause::MissingKfunc { name } | LoadCause::MissingBtf { name } => Some(name),
+        LoadCause::MissingAttachPoint { target } => Some(target),
+        LoadCause::MissingOpsMember { .. }
+        | LoadCause::VerifierRejected { .. }
+        | LoadCause::BadArguments => None,
+    }
 }
 
 /// A command-line parser's complaint (clap's `error: ...`, getopt's `invalid option`).

@@ -1,8 +1,4 @@
-//! Errors of the scheduler module: bad scheduler declarations, unreadable sched_ext sysfs files and kernel
-//! log records, and a scheduler process that could not be reaped.
-
-use std::io;
-use std::path::PathBuf;
+//! A scheduler declaration that cannot be run.
 
 /// A scheduler declaration that cannot be run, named with its fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -73,63 +69,4 @@ pub enum SchedulerError {
         "scheduler {scheduler} cannot run on this topology: {why}; pick a topology its constraints allow"
     )]
     TopologyOutsideConstraints { scheduler: String, why: String },
-}
-
-/// A sched_ext sysfs file that could not be read or holds something unexpected.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SysfsError {
-    #[error(
-        "{path} does not exist; boot a kernel built with CONFIG_SCHED_CLASS_EXT=y \
-         (`ktstr kernel build` enables it)"
-    )]
-    Missing { path: PathBuf },
-
-    #[error(
-        "cannot read {path}: {source}; check that sysfs is mounted at /sys and the kernel has \
-         CONFIG_SCHED_CLASS_EXT=y"
-    )]
-    Read { path: PathBuf, source: io::Error },
-
-    #[error(
-        "{path} holds {text:?} but ktstr expects {expected}; this kernel's sched_ext sysfs \
-         interface is not supported"
-    )]
-    Parse {
-        path: PathBuf,
-        text: String,
-        expected: &'static str,
-    },
-}
-
-/// The kernel log could not be read or a record does not follow the `/dev/kmsg` format.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum KmsgError {
-    #[error("cannot open {path}: {source}; mount devtmpfs at /dev and run as root to read the kernel log")]
-    Open { path: PathBuf, source: io::Error },
-
-    #[error(
-        "cannot read {path}: {source}; the kernel log is unavailable, use the console log instead"
-    )]
-    Read { path: PathBuf, source: io::Error },
-
-    #[error(
-        "kernel log record {record:?} is not `prio,seq,timestamp,flags;message`; \
-         read /dev/kmsg of Linux 3.5 or later"
-    )]
-    BadRecord { record: String },
-}
-
-/// The scheduler process could not be waited for, so its end is unknown.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "cannot reap scheduler pid {pid}: {source}; the guest init must neither ignore SIGCHLD nor reap \
-     children it did not spawn"
-)]
-pub struct StopError {
-    pub pid: u32,
-    pub source: io::Error,
-    /// What the scheduler printed, bounded to the last `OUTPUT_LIMIT` bytes.
-    pub output: String,
 }

@@ -187,7 +187,7 @@ impl BuildEnv {
         };
         let cargo = std::env::var_os("CARGO")
             .map(PathBuf::from)
-            .or_else(|| super::lookup::find_in_path("cargo"))
+            .or_else(|| super::find_in_path("cargo"))
             .ok_or_else(|| InstallError::Prerequisite {
                 what: "cargo".into(),
                 fix: "install Rust with rustup (https://rustup.rs) and put cargo on PATH".into(),

@@ -1,37 +1,29 @@
-//! The scheduler under test: what a test names (`Scheduler`), the spec that travels to the guest, and the
-//! guest-side lifecycle — launch, wait for sched_ext to report it attached, watch it, stop it — plus readers of
-//! the sched_ext sysfs files, `/dev/kmsg` and the scheduler's own exit line.
+//! The scheduler under test as the host declares it: `Scheduler` with its `const` builder, flags and
+//! profiles, the catalogue of known schedulers (`schedulers`), the names a user types, finding the binary
+//! on the host (the install store, cargo target directories, `PATH`), installing published schedulers, and
+//! diagnosing why one failed to load. The process in the guest is `crate::scx`.
 
+mod args;
+mod builder;
+mod by_name;
 mod declare;
 mod diagnose;
+mod elf;
 mod error;
-mod exit;
 mod install;
-mod kmsg;
-mod launch;
-mod lookup;
-mod output;
-mod process;
-mod running;
+mod locate;
+mod name;
 mod scheduler;
-mod scx_log;
+pub mod schedulers;
 mod store;
-mod sysfs;
+mod verifier_log;
 
 pub use declare::{FlagDecl, Profile, Sysctl, TopologyConstraints, MAX_FLAGS};
 pub use diagnose::{diagnose_load_failure, strip_ansi, LoadCause, LoadDiagnosis};
-pub use error::{KmsgError, SchedulerError, StopError, SysfsError};
-pub use exit::{ScxExit, ScxExitKind, TaskStall};
+pub use error::SchedulerError;
 pub use install::{install_scheduler, InstallError, InstallOutcome, InstallSpec, LLVM_DIR};
-pub use kmsg::{oom_killed, read_kmsg, KmsgRecord, KMSG_PATH};
-pub use launch::{
-    launch, LaunchFailure, LaunchFailureReason, LaunchOptions, DEFAULT_ATTACH_TIMEOUT,
-    DEFAULT_STOP_GRACE,
+pub use locate::{
+    cargo_target_dirs, find_in_path, find_in_target_dirs, BinarySource, LocatedBinary,
 };
-pub use lookup::{cargo_target_dirs, find_in_path, find_in_target_dirs};
-pub use output::OUTPUT_LIMIT;
-pub use running::{RunningScheduler, SchedulerEnd};
-pub use scheduler::{BinarySource, LocatedBinary, Scheduler, SchedulerSpec, IN_TREE_SCHEDULERS};
-pub use scx_log::ScxLogEvent;
+pub use scheduler::{Scheduler, IN_TREE_SCHEDULERS};
 pub use store::{InstalledMetadata, InstalledScheduler, SchedulerStore};
-pub use sysfs::{ScxState, ScxSysfs, SCHED_EXT_SYSFS};

@@ -1,6 +1,10 @@
 //! Names, guest and host paths, argument handling and the wire form of `Scheduler`.
 
+use std::path::PathBuf;
+
 use super::*;
+use crate::sched::{BinarySource, LocatedBinary, SchedulerStore};
+use crate::scx::SchedulerSpec;
 
 #[test]
 fn in_tree_schedulers_map_to_guest_and_cache_paths() {

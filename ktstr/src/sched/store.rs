@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::install::InstallError;
-use crate::kernel::cache_base;
+use crate::kernel::KernelError;
 
 pub(crate) const METADATA: &str = "metadata.json";
 
@@ -40,7 +40,8 @@ pub struct SchedulerStore {
 impl SchedulerStore {
     /// The store in ktstr's cache directory (`KTSTR_CACHE_DIR`, `$XDG_CACHE_HOME/ktstr`, `~/.cache/ktstr`).
     pub fn from_env() -> Result<SchedulerStore, InstallError> {
-        Ok(SchedulerStore::at(cache_base()?))
+        let root = crate::sys::cache_root().ok_or(KernelError::NoCacheDir)?;
+        Ok(SchedulerStore::at(root))
     }
 
     /// The store under `base/schedulers`.

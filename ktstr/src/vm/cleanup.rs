@@ -83,10 +83,7 @@ pub fn cleanup(temp: &Path) -> std::io::Result<CleanupReport> {
 }
 
 fn zombie(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        s.rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
-    })
+    crate::sys::ProcStat::read(pid).is_some_and(|stat| stat.is_zombie())
 }
 
 #[cfg(test)]

@@ -123,12 +123,12 @@ fn reap(worker: &mut Worker) -> Option<ExitInfo> {
 
 /// Whether the kernel log (when this process may read it) says the OOM killer killed `pid`.
 fn oom_killed(pid: libc::pid_t) -> bool {
-    let Ok(records) = crate::sched::read_kmsg(std::path::Path::new(crate::sched::KMSG_PATH), 500)
+    let Ok(records) = crate::sys::read_kmsg(std::path::Path::new(crate::sys::KMSG_PATH), 500)
     else {
         return false;
     };
     let lines: Vec<String> = records.into_iter().map(|r| r.text).collect();
-    crate::sched::oom_killed(&lines, pid)
+    crate::sys::oom_killed(&lines, pid)
 }
 
 /// Whether `pid` has exited (or cannot be waited for) by `until`, without reaping it.

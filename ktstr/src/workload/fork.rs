@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 
 use super::exit_code;
-use super::sys::now_ns;
+use super::syscall::now_ns;
 use super::worker::{self, stop, ChildSpec};
 
 /// How long a forked worker waits for `start` before giving up.

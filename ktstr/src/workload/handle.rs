@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use super::fork::{self, SigUsr1Blocked};
 use super::plan::{self, ParentEnds};
 use super::shm::{CounterSlot, FutexSlot, SharedSlots};
-use super::sys::{affinity_mask, now_ns, set_affinity};
+use super::syscall::{affinity_mask, now_ns, set_affinity};
 use super::worker::ChildSpec;
 use super::{WorkloadConfig, WorkloadError};
 use crate::topology::CpuSet;

@@ -11,7 +11,7 @@ mod names;
 mod plan;
 mod report;
 mod shm;
-mod sys;
+mod syscall;
 mod validate;
 mod work_type;
 mod worker;
@@ -21,7 +21,7 @@ pub use cpu_time::CpuTimes;
 pub use error::WorkloadError;
 pub use handle::WorkloadHandle;
 pub use report::{ExitInfo, Migration, WorkerReport};
-pub(crate) use sys::now_ns;
+pub(crate) use syscall::now_ns;
 pub use validate::MAX_WORKERS;
 pub use work_type::{CustomFn, Phase, WorkType};
 #[doc(hidden)]

@@ -8,7 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::sys::affinity_mask;
+use super::syscall::affinity_mask;
 use super::{AffinityMode, WorkloadConfig, WorkloadError};
 
 /// Numbers the handles of this process so their temp files never collide.
@@ -44,13 +44,13 @@ pub(crate) struct Plan {
 pub(crate) fn prepare(config: &WorkloadConfig) -> Result<Plan, WorkloadError> {
     let n = config.num_workers;
     let group = config.work_type.worker_group_size().max(1);
-    let mut links = if config.work_type.needs_pipes() {
+    let mut links = if config.work_type.needs().pipes {
         pair_links(n)?
     } else {
         Vec::new()
     }
     .into_iter();
-    let io_paths = if config.work_type.needs_io_file() {
+    let io_paths = if config.work_type.needs().io_file {
         temp_paths(n)
     } else {
         Vec::new()

@@ -52,56 +52,36 @@ fn check_policy(policy: SchedPolicy) -> Result<(), WorkloadError> {
 }
 
 fn check_work_type(wt: &WorkType) -> Result<(), WorkloadError> {
-    let name = wt.name();
-    let nonzero = |param: &'static str, value: u64| {
-        if value == 0 {
-            Err(WorkloadError::ZeroParameter {
-                work_type: name,
-                param,
-            })
-        } else {
-            Ok(())
-        }
-    };
-    let cache = |size_kb: usize, stride: usize| {
-        nonzero("size_kb", size_kb as u64)?;
-        nonzero("stride", stride as u64)?;
-        if stride > size_kb.saturating_mul(1024) {
-            return Err(WorkloadError::StrideTooLarge {
-                work_type: name,
-                stride,
-                size_kb,
-            });
-        }
-        Ok(())
-    };
+    use WorkType::*;
+    let nonzero = |param, value| check_nonzero(wt.name(), param, value);
     match *wt {
-        WorkType::Bursty { burst_ms, sleep_ms } => {
+        SpinWait | YieldHeavy | Mixed | IoSync | ForkExit | NiceSweep | Custom { .. } => Ok(()),
+        Bursty { burst_ms, sleep_ms } => {
             nonzero("burst_ms", burst_ms)?;
             nonzero("sleep_ms", sleep_ms)
         }
-        WorkType::PipeIo { burst_iters } => nonzero("burst_iters", burst_iters),
-        WorkType::FutexPingPong { spin_iters }
-        | WorkType::AffinityChurn { spin_iters }
-        | WorkType::PolicyChurn { spin_iters } => nonzero("spin_iters", spin_iters),
-        WorkType::FutexFanOut {
+        PipeIo { burst_iters } => nonzero("burst_iters", burst_iters),
+        FutexPingPong { spin_iters }
+        | AffinityChurn { spin_iters }
+        | PolicyChurn { spin_iters } => nonzero("spin_iters", spin_iters),
+        FutexFanOut {
             fan_out,
             spin_iters,
         } => {
             nonzero("fan_out", fan_out as u64)?;
             nonzero("spin_iters", spin_iters)
         }
-        WorkType::CachePressure { size_kb, stride } | WorkType::CacheYield { size_kb, stride } => {
-            cache(size_kb, stride)
+        CachePressure { size_kb, stride } | CacheYield { size_kb, stride } => {
+            check_cache(wt.name(), size_kb, stride)
         }
-        WorkType::CachePipe {
+        CachePipe {
             size_kb,
             burst_iters,
         } => {
             nonzero("size_kb", size_kb as u64)?;
             nonzero("burst_iters", burst_iters)
         }
-        WorkType::PageFaultChurn {
+        PageFaultChurn {
             region_kb,
             touches_per_cycle,
             spin_iters,
@@ -110,7 +90,7 @@ fn check_work_type(wt: &WorkType) -> Result<(), WorkloadError> {
             nonzero("touches_per_cycle", touches_per_cycle as u64)?;
             nonzero("spin_iters", spin_iters)
         }
-        WorkType::MutexContention {
+        MutexContention {
             contenders,
             hold_iters,
             work_iters,
@@ -121,9 +101,38 @@ fn check_work_type(wt: &WorkType) -> Result<(), WorkloadError> {
             nonzero("hold_iters", hold_iters)?;
             nonzero("work_iters", work_iters)
         }
-        WorkType::Sequence { first, ref rest } => check_phases(std::iter::once(&first).chain(rest)),
+        Sequence { first, ref rest } => check_phases(std::iter::once(&first).chain(rest)),
+    }
+}
+
+/// A parameter of `work_type` that must not be zero.
+fn check_nonzero(
+    work_type: &'static str,
+    param: &'static str,
+    value: u64,
+) -> Result<(), WorkloadError> {
+    match value {
+        0 => Err(WorkloadError::ZeroParameter { work_type, param }),
         _ => Ok(()),
     }
+}
+
+/// A cache walk needs a buffer and a stride, and the stride must fit in the buffer.
+fn check_cache(
+    work_type: &'static str,
+    size_kb: usize,
+    stride: usize,
+) -> Result<(), WorkloadError> {
+    check_nonzero(work_type, "size_kb", size_kb as u64)?;
+    check_nonzero(work_type, "stride", stride as u64)?;
+    if stride > size_kb.saturating_mul(1024) {
+        return Err(WorkloadError::StrideTooLarge {
+            work_type,
+            stride,
+            size_kb,
+        });
+    }
+    Ok(())
 }
 
 fn check_phases<'a>(phases: impl Iterator<Item = &'a Phase>) -> Result<(), WorkloadError> {

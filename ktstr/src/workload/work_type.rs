@@ -1,12 +1,33 @@
-//! `WorkType`: what each worker loop iteration does, its constructors and its grouping needs.
+//! `WorkType`: what each worker loop iteration does, its constructors, and what it needs from the parent.
+//! The table on `WorkType` is the one place that says what each work type means.
 
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use super::WorkerReport;
 
-/// A user-supplied worker loop: runs until the flag turns true and returns the whole report.
-pub type CustomFn = fn(&AtomicBool) -> WorkerReport;
+/// A user-supplied worker loop: runs until the flag turns true and returns the whole report. Two are equal
+/// when they are the same function.
+#[derive(Clone, Copy)]
+pub struct CustomFn(pub fn(&AtomicBool) -> WorkerReport);
+
+impl CustomFn {
+    pub fn call(&self, stop: &AtomicBool) -> WorkerReport {
+        (self.0)(stop)
+    }
+}
+
+impl PartialEq for CustomFn {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::fn_addr_eq(self.0, other.0)
+    }
+}
+
+impl std::fmt::Debug for CustomFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CustomFn({:p})", self.0 as *const ())
+    }
+}
 
 /// One phase of a `WorkType::Sequence`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,14 +47,39 @@ impl Phase {
     }
 }
 
-/// What a worker does in each iteration of its loop. Parameters default as in `from_name`.
+/// What a worker does in each iteration of its loop. Parameters default as in `from_name`; a zero
+/// parameter is rejected by `WorkloadConfig::validate`.
+///
+/// | work type | each iteration | group | from the parent | defaults |
+/// | --- | --- | --- | --- | --- |
+/// | `SpinWait` | spins | 1 | | |
+/// | `YieldHeavy` | yields, counting one unit of work | 1 | | |
+/// | `Mixed` | spins a checkpoint's worth, then yields | 1 | | |
+/// | `IoSync` | truncates and rewrites a file, then sleeps briefly | 1 | a temporary file | |
+/// | `Bursty` | spins `burst_ms`, then sleeps `sleep_ms` | 1 | | 50, 100 |
+/// | `PipeIo` | spins `burst_iters`, then passes a token to its partner over a pipe | 2 | a pipe pair | 1024 |
+/// | `FutexPingPong` | spins `spin_iters`, then hands the turn to its partner through a futex | 2 | a futex page | 1024 |
+/// | `FutexFanOut` | the messenger spins and wakes `fan_out` receivers, which then spin | `fan_out` + 1 | a futex page | 4, 1024 |
+/// | `CachePressure` | walks a `size_kb` buffer `stride` bytes at a time | 1 | | 32, 64 |
+/// | `CacheYield` | as `CachePressure`, then yields | 1 | | 32, 64 |
+/// | `CachePipe` | walks `burst_iters` strides of a `size_kb` buffer, then passes a token as `PipeIo` | 2 | a pipe pair | 32, 1024 |
+/// | `Sequence` | runs its phases in order (spin, sleep, yield, I/O), then again | 1 | a temporary file if a phase does I/O | |
+/// | `ForkExit` | forks a child that exits at once and reaps it | 1 | | |
+/// | `NiceSweep` | walks nice -20..=19, spinning and yielding at each | 1 | | |
+/// | `AffinityChurn` | spins `spin_iters`, pins itself to a random allowed CPU, yields | 1 | | 1024 |
+/// | `PolicyChurn` | spins `spin_iters`, switches scheduling policy, yields | 1 | | 1024 |
+/// | `PageFaultChurn` | faults in `touches_per_cycle` random pages of a `region_kb` region, drops them, spins `spin_iters` | 1 | | 4096, 256, 64 |
+/// | `MutexContention` | spins `work_iters`, then `hold_iters` holding a lock shared by `contenders` | `contenders` | a futex page | 4, 256, 1024 |
+/// | `Custom` | the user's loop, which owns the whole run and its report | 1 | | |
+///
+/// The "group" and "from the parent" columns are `WorkType::needs`.
 ///
 /// ```
 /// use ktstr::workload::WorkType;
 /// let wt = WorkType::from_name("Bursty").unwrap();
 /// assert_eq!(wt, WorkType::bursty(50, 100));
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub enum WorkType {
     #[default]
@@ -164,141 +210,85 @@ impl WorkType {
     }
 
     /// A user loop: `run` owns the loop and the report; ktstr fills in `tid` and `index`.
-    pub const fn custom(name: &'static str, run: CustomFn) -> Self {
-        WorkType::Custom { name, run }
+    pub const fn custom(name: &'static str, run: fn(&AtomicBool) -> WorkerReport) -> Self {
+        WorkType::Custom {
+            name,
+            run: CustomFn(run),
+        }
+    }
+
+    /// What the parent prepares for a group of this work type: the "group" and "from the parent" columns
+    /// of the table above.
+    pub(crate) fn needs(&self) -> Needs {
+        use WorkType::*;
+        let solo = Needs::solo();
+        match *self {
+            SpinWait | YieldHeavy | Mixed | Bursty { .. } | CachePressure { .. } => solo,
+            CacheYield { .. } | ForkExit | NiceSweep | AffinityChurn { .. } => solo,
+            PolicyChurn { .. } | PageFaultChurn { .. } | Custom { .. } => solo,
+            IoSync => Needs {
+                io_file: true,
+                ..solo
+            },
+            Sequence {
+                ref first,
+                ref rest,
+            } => Needs {
+                io_file: std::iter::once(first)
+                    .chain(rest)
+                    .any(|p| matches!(p, Phase::Io(_))),
+                ..solo
+            },
+            PipeIo { .. } | CachePipe { .. } => Needs {
+                group: 2,
+                pipes: true,
+                ..solo
+            },
+            FutexPingPong { .. } => Needs::futex(2),
+            FutexFanOut { fan_out, .. } => Needs::futex(fan_out.saturating_add(1)),
+            MutexContention { contenders, .. } => Needs::futex(contenders),
+        }
     }
 
     /// Workers that cooperate as one unit: pairs, a messenger with its receivers, or a lock's contenders.
     pub fn worker_group_size(&self) -> usize {
-        match *self {
-            WorkType::PipeIo { .. }
-            | WorkType::FutexPingPong { .. }
-            | WorkType::CachePipe { .. } => 2,
-            WorkType::FutexFanOut { fan_out, .. } => fan_out.saturating_add(1),
-            WorkType::MutexContention { contenders, .. } => contenders,
-            _ => 1,
-        }
+        self.needs().group
     }
 
     /// Whether the group shares a futex page mapped before fork.
     pub fn needs_shared_mem(&self) -> bool {
-        matches!(
-            self,
-            WorkType::FutexPingPong { .. }
-                | WorkType::FutexFanOut { .. }
-                | WorkType::MutexContention { .. }
-        )
-    }
-
-    /// Whether workers write into a per-worker temporary file.
-    pub(crate) fn needs_io_file(&self) -> bool {
-        match self {
-            WorkType::IoSync => true,
-            WorkType::Sequence { first, rest } => std::iter::once(first)
-                .chain(rest)
-                .any(|p| matches!(p, Phase::Io(_))),
-            _ => false,
-        }
-    }
-
-    /// Whether workers exchange messages with a partner over pipes.
-    pub(crate) fn needs_pipes(&self) -> bool {
-        matches!(self, WorkType::PipeIo { .. } | WorkType::CachePipe { .. })
+        self.needs().shared_mem
     }
 }
 
-/// Field-wise equality; `Custom` compares by name because function pointers have no stable identity.
-impl PartialEq for WorkType {
-    fn eq(&self, other: &Self) -> bool {
-        use WorkType::*;
-        match (self, other) {
-            (Custom { name: a, .. }, Custom { name: b, .. }) => a == b,
-            (
-                Bursty {
-                    burst_ms: a,
-                    sleep_ms: b,
-                },
-                Bursty {
-                    burst_ms: c,
-                    sleep_ms: d,
-                },
-            ) => (a, b) == (c, d),
-            (PipeIo { burst_iters: a }, PipeIo { burst_iters: b }) => a == b,
-            (FutexPingPong { spin_iters: a }, FutexPingPong { spin_iters: b }) => a == b,
-            (
-                FutexFanOut {
-                    fan_out: a,
-                    spin_iters: b,
-                },
-                FutexFanOut {
-                    fan_out: c,
-                    spin_iters: d,
-                },
-            ) => (a, b) == (c, d),
-            (
-                CachePressure {
-                    size_kb: a,
-                    stride: b,
-                },
-                CachePressure {
-                    size_kb: c,
-                    stride: d,
-                },
-            )
-            | (
-                CacheYield {
-                    size_kb: a,
-                    stride: b,
-                },
-                CacheYield {
-                    size_kb: c,
-                    stride: d,
-                },
-            ) => (a, b) == (c, d),
-            (
-                CachePipe {
-                    size_kb: a,
-                    burst_iters: b,
-                },
-                CachePipe {
-                    size_kb: c,
-                    burst_iters: d,
-                },
-            ) => (a, b) == (c, d),
-            (Sequence { first: a, rest: b }, Sequence { first: c, rest: d }) => a == c && b == d,
-            (AffinityChurn { spin_iters: a }, AffinityChurn { spin_iters: b })
-            | (PolicyChurn { spin_iters: a }, PolicyChurn { spin_iters: b }) => a == b,
-            (
-                PageFaultChurn {
-                    region_kb: a,
-                    touches_per_cycle: b,
-                    spin_iters: c,
-                },
-                PageFaultChurn {
-                    region_kb: d,
-                    touches_per_cycle: e,
-                    spin_iters: f,
-                },
-            ) => (a, b, c) == (d, e, f),
-            (
-                MutexContention {
-                    contenders: a,
-                    hold_iters: b,
-                    work_iters: c,
-                },
-                MutexContention {
-                    contenders: d,
-                    hold_iters: e,
-                    work_iters: f,
-                },
-            ) => (a, b, c) == (d, e, f),
-            (SpinWait, SpinWait)
-            | (YieldHeavy, YieldHeavy)
-            | (Mixed, Mixed)
-            | (IoSync, IoSync)
-            | (ForkExit, ForkExit)
-            | (NiceSweep, NiceSweep) => true,
-            _ => false,
+/// What the parent prepares for one group of workers of a work type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Needs {
+    /// Workers that cooperate as one unit.
+    pub group: usize,
+    /// A futex page mapped before fork, shared by the group.
+    pub shared_mem: bool,
+    /// A pipe pair between partners.
+    pub pipes: bool,
+    /// A per-worker temporary file.
+    pub io_file: bool,
+}
+
+impl Needs {
+    const fn solo() -> Needs {
+        Needs {
+            group: 1,
+            shared_mem: false,
+            pipes: false,
+            io_file: false,
+        }
+    }
+
+    const fn futex(group: usize) -> Needs {
+        Needs {
+            group,
+            shared_mem: true,
+            ..Needs::solo()
         }
     }
 }
@@ -319,7 +309,7 @@ mod tests {
     }
 
     #[test]
-    fn equality_is_field_wise_and_custom_by_name() {
+    fn equality_is_field_wise_and_custom_by_function() {
         let cases = [
             (WorkType::SpinWait, WorkType::SpinWait, true),
             (WorkType::SpinWait, WorkType::YieldHeavy, false),
@@ -332,8 +322,13 @@ mod tests {
             ),
             (
                 WorkType::custom("x", report_a),
-                WorkType::custom("x", report_b),
+                WorkType::custom("x", report_a),
                 true,
+            ),
+            (
+                WorkType::custom("x", report_a),
+                WorkType::custom("x", report_b),
+                false,
             ),
             (
                 WorkType::custom("x", report_a),
@@ -377,11 +372,21 @@ mod tests {
     }
 
     #[test]
-    fn io_file_for_io_sync_and_io_phases() {
+    fn io_file_for_io_sync_and_io_phases_pipes_for_partners() {
         let ms = Duration::from_millis(1);
-        assert!(WorkType::IoSync.needs_io_file());
-        assert!(WorkType::sequence(Phase::Spin(ms), vec![Phase::Io(ms)]).needs_io_file());
-        assert!(!WorkType::sequence(Phase::Spin(ms), vec![Phase::Sleep(ms)]).needs_io_file());
-        assert!(!WorkType::Mixed.needs_io_file());
+        let io_file = |wt: WorkType| wt.needs().io_file;
+        assert!(io_file(WorkType::IoSync));
+        assert!(io_file(WorkType::sequence(
+            Phase::Spin(ms),
+            vec![Phase::Io(ms)]
+        )));
+        assert!(!io_file(WorkType::sequence(
+            Phase::Spin(ms),
+            vec![Phase::Sleep(ms)]
+        )));
+        assert!(!io_file(WorkType::Mixed));
+        assert!(WorkType::pipe_io(1).needs().pipes);
+        assert!(WorkType::cache_pipe(1, 1).needs().pipes);
+        assert!(!WorkType::futex_ping_pong(1).needs().pipes);
     }
 }

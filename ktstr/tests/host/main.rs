@@ -4,7 +4,7 @@ mod cgroup;
 mod checks;
 mod kernel;
 mod scenario;
-mod sched;
+mod scx;
 mod topology;
 mod vm;
 mod workload;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use ktstr::sys::ProcStat;
 use ktstr::topology::CpuSet;
 use ktstr::workload::{
     exit_code, AffinityMode, ExitInfo, Phase, SchedPolicy, WorkType, WorkerReport, WorkloadConfig,
@@ -481,9 +482,7 @@ fn empty_or_oversized_affinities_are_refused_with_their_fix() {
 
 /// The start time (clock ticks after boot) of a live process, or `None` once it is gone entirely.
 fn start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(19)?.parse().ok()
+    ProcStat::read(u32::try_from(pid).ok()?).map(|stat| stat.start_time)
 }
 
 #[test]

@@ -99,25 +99,10 @@ pub struct UnknownScenario {
 fn suggest(name: &str) -> Option<&'static str> {
     CATALOG
         .iter()
-        .map(|s| (edit_distance(name, s.name), s.name))
+        .map(|s| (strsim::levenshtein(name, s.name), s.name))
         .filter(|(d, n)| *d <= n.len() / 3 + 1)
         .min()
         .map(|(_, n)| n)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

@@ -3,10 +3,10 @@
 use std::time::{Duration, Instant};
 
 use super::live::LiveScope;
-use super::runner::Runner;
+use super::running_scenario::RunningScenario;
 use crate::assert::{Assert, AssertDetail, AssertResult, DetailKind};
-use crate::scenario::liveness::process_alive;
 use crate::scenario::{Backdrop, CgroupDef, Ctx, HoldSpec, ScenarioError, Scope, Step};
+use crate::sys::process_alive;
 
 /// How often a hold re-checks that the scheduler is alive.
 const LIVENESS_POLL: Duration = Duration::from_millis(100);
@@ -63,14 +63,14 @@ pub fn execute_scenario_with(
     crate::scenario::validate::validate(ctx, backdrop, &expanded)?;
     let assert = checks.copied().unwrap_or(ctx.assert);
     assert.validate().map_err(ScenarioError::Checks)?;
-    let mut runner = Runner::new(ctx, assert);
+    let mut running = RunningScenario::new(ctx, assert);
     let start = Instant::now();
-    let mut failure = backdrop_setup(&mut runner, backdrop).err();
+    let mut failure = backdrop_setup(&mut running, backdrop).err();
     if failure.is_none() {
-        failure = run_steps(&mut runner, &expanded, start);
+        failure = run_steps(&mut running, &expanded, start);
     }
-    let backdrop_scope = std::mem::replace(&mut runner.backdrop, LiveScope::new(ctx.cgroups));
-    runner.end_scope(backdrop_scope);
+    let backdrop_scope = std::mem::replace(&mut running.backdrop, LiveScope::new(ctx.cgroups));
+    running.end_scope(backdrop_scope);
     if failure.is_none() {
         failure = scheduler_check(
             ctx,
@@ -78,11 +78,11 @@ pub fn execute_scenario_with(
             start,
         );
     }
-    let mut verdict = runner.verdict;
+    let mut verdict = running.verdict;
     if let Some(detail) = failure {
         verdict = verdict.merge(AssertResult::fail(detail));
     }
-    if runner.workers_judged == 0 && verdict.passed {
+    if running.workers_judged == 0 && verdict.passed {
         verdict = verdict.merge(AssertResult::fail_msg(
             "the scenario ran no workers, so nothing was measured; give it at least one CgroupDef or Op::spawn",
         ));
@@ -90,19 +90,19 @@ pub fn execute_scenario_with(
     Ok(verdict)
 }
 
-fn backdrop_setup(runner: &mut Runner, backdrop: &Backdrop) -> Result<(), AssertDetail> {
-    runner
+fn backdrop_setup(running: &mut RunningScenario, backdrop: &Backdrop) -> Result<(), AssertDetail> {
+    running
         .setup_defs(Scope::Backdrop, &backdrop.cgroups)
-        .and_then(|()| runner.apply_ops(Scope::Backdrop, &backdrop.ops))
+        .and_then(|()| running.apply_ops(Scope::Backdrop, &backdrop.ops))
         .map_err(|e| detail(DetailKind::Other, format!("Backdrop setup failed: {e}")))
 }
 
 fn run_steps(
-    runner: &mut Runner,
+    running: &mut RunningScenario,
     steps: &[(&Step, Vec<CgroupDef>)],
     start: Instant,
 ) -> Option<AssertDetail> {
-    let ctx = runner.ctx;
+    let ctx = running.ctx;
     for (i, (step, defs)) in steps.iter().enumerate() {
         if i > 0 {
             let done = format!("step {} of {}", i, steps.len());
@@ -110,10 +110,10 @@ fn run_steps(
                 return Some(died);
             }
         }
-        runner.step = Some(LiveScope::new(ctx.cgroups));
-        let outcome = run_step(runner, Scope::Step(i), step, defs, start);
-        if let Some(scope) = runner.step.take() {
-            runner.end_scope(scope);
+        running.step = Some(LiveScope::new(ctx.cgroups));
+        let outcome = run_step(running, Scope::Step(i), step, defs, start);
+        if let Some(scope) = running.step.take() {
+            running.end_scope(scope);
         }
         if let Err(e) = outcome {
             return Some(e);
@@ -123,22 +123,22 @@ fn run_steps(
 }
 
 fn run_step(
-    runner: &mut Runner,
+    running: &mut RunningScenario,
     scope: Scope,
     step: &Step,
     defs: &[CgroupDef],
     start: Instant,
 ) -> Result<(), AssertDetail> {
-    let ctx = runner.ctx;
+    let ctx = running.ctx;
     let failed = |e: crate::scenario::ScenarioError| {
         detail(DetailKind::Other, format!("{scope} failed: {e}"))
     };
     match step.hold {
         HoldSpec::Loop { interval } => {
-            runner.setup_defs(scope, defs).map_err(failed)?;
+            running.setup_defs(scope, defs).map_err(failed)?;
             let deadline = start + ctx.duration;
             loop {
-                runner.apply_ops(scope, &step.ops).map_err(failed)?;
+                running.apply_ops(scope, &step.ops).map_err(failed)?;
                 if Instant::now() >= deadline {
                     return Ok(());
                 }
@@ -150,8 +150,8 @@ fn run_step(
             }
         }
         _ => {
-            runner.apply_ops(scope, &step.ops).map_err(failed)?;
-            runner.setup_defs(scope, defs).map_err(failed)?;
+            running.apply_ops(scope, &step.ops).map_err(failed)?;
+            running.setup_defs(scope, defs).map_err(failed)?;
             hold(ctx, step.hold.duration(ctx.duration), start)
         }
     }
@@ -174,7 +174,7 @@ fn hold(ctx: &Ctx, length: Duration, start: Instant) -> Result<(), AssertDetail>
 
 fn scheduler_check(ctx: &Ctx, after: &str, start: Instant) -> Option<AssertDetail> {
     let pid = ctx.sched_pid?;
-    if process_alive(pid) {
+    if u32::try_from(pid).is_ok_and(process_alive) {
         return None;
     }
     Some(detail(

@@ -2,7 +2,7 @@
 
 mod driver;
 mod live;
-mod runner;
+mod running_scenario;
 
 pub use driver::{
     execute_defs, execute_scenario, execute_scenario_with, execute_steps, execute_steps_with,

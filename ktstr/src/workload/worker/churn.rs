@@ -4,7 +4,7 @@ use super::meter::Meter;
 use super::reservoir::XorShift;
 use super::spin::spin_burst;
 use super::wait::yield_sampled;
-use crate::workload::sys::{
+use crate::workload::syscall::{
     affinity_mask, get_affinity, now_ns, set_affinity, set_scheduler, sleep_until,
 };
 use crate::workload::SchedPolicy;

@@ -9,7 +9,7 @@ use super::spin::spin_burst;
 use super::stop;
 use super::wait::STOP_POLL_NS;
 use crate::workload::shm::FutexSlot;
-use crate::workload::sys::{futex_wait, futex_wake, now_ns};
+use crate::workload::syscall::{futex_wait, futex_wake, now_ns};
 
 /// Blocks until `word` differs from `seen`; returns its new value, or `None` on a stop request.
 fn wait_for_change(meter: &mut Meter, slot: &FutexSlot, seen: u32) -> Option<u32> {

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::reservoir::{Reservoir, RESERVOIR_CAP};
 use super::schedstat::Schedstat;
 use super::stop;
-use crate::workload::sys::{current_cpu, now_ns, thread_cpu_ns};
+use crate::workload::syscall::{current_cpu, now_ns, thread_cpu_ns};
 use crate::workload::{Migration, WorkerReport};
 
 /// Work units between two unit-driven checkpoints.

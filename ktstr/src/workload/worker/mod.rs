@@ -2,7 +2,7 @@
 //! entry point that applies affinity and policy, runs the loop and writes the report. Everything here runs
 //! in the forked child; see `fork` for what it may touch.
 
-mod cache;
+mod cache_walk;
 mod churn;
 mod futex;
 mod io;

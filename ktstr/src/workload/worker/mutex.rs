@@ -7,7 +7,7 @@ use super::spin::spin_burst;
 use super::stop;
 use super::wait::STOP_POLL_NS;
 use crate::workload::shm::FutexSlot;
-use crate::workload::sys::{futex_wait, futex_wake, now_ns};
+use crate::workload::syscall::{futex_wait, futex_wake, now_ns};
 
 const FREE: u32 = 0;
 const HELD: u32 = 1;

@@ -6,7 +6,7 @@ use super::meter::Meter;
 use super::spin::spin_burst;
 use super::stop;
 use super::wait::STOP_POLL_NS;
-use crate::workload::sys::now_ns;
+use crate::workload::syscall::now_ns;
 
 /// One worker's ends of its pair's pipes.
 pub(crate) struct PipeLink {

@@ -7,9 +7,9 @@ use std::sync::atomic::AtomicU64;
 use super::io::{self, IoFile};
 use super::meter::Meter;
 use super::pipe::{self, PipeLink};
-use super::{cache, churn, futex, mutex, page_fault, sequence, spin, stop};
+use super::{cache_walk, churn, futex, mutex, page_fault, sequence, spin, stop};
 use crate::workload::shm::FutexSlot;
-use crate::workload::sys::{set_affinity, set_nice, set_scheduler};
+use crate::workload::syscall::{set_affinity, set_nice, set_scheduler};
 use crate::workload::{exit_code, SchedPolicy, WorkType, WorkerReport};
 
 /// Everything one worker needs, prepared by the parent before fork.
@@ -54,23 +54,21 @@ pub(crate) fn run(spec: &ChildSpec, started_ns: u64) -> i32 {
     if spec.nice != 0 && set_nice(spec.nice).is_err() {
         return exit_code::POLICY_FAILED;
     }
-    let report = match spec.work_type {
-        WorkType::Custom { run, .. } => run(&stop::STOP),
-        _ => match measure(spec, started_ns) {
-            Ok(report) => report,
-            Err(_) => return exit_code::SETUP_FAILED,
-        },
+    let report = match measure(spec, started_ns) {
+        Ok(report) => report,
+        Err(_) => return exit_code::SETUP_FAILED,
     };
     write_report(spec.report_fd, &report)
 }
 
-/// Sets up the work type's resources, then runs its loop under a fresh `Meter`.
+/// Sets up the work type's resources, then runs its loop under a fresh `Meter`; a custom loop measures
+/// itself and returns its own report.
 fn measure(spec: &ChildSpec, started_ns: u64) -> Result<WorkerReport, SetupError> {
     // SAFETY: no arguments.
     let seed = unsafe { libc::getpid() } as u64;
     let io = match spec.io_path {
         Some(path) => Some(IoFile::open(path)?),
-        None if spec.work_type.needs_io_file() => return Err(SetupError::MissingResource),
+        None if spec.work_type.needs().io_file => return Err(SetupError::MissingResource),
         None => None,
     };
     let mut pipe_link = spec
@@ -91,9 +89,11 @@ fn measure(spec: &ChildSpec, started_ns: u64) -> Result<WorkerReport, SetupError
         WorkType::CachePipe {
             size_kb,
             burst_iters,
-        } => cache::cache_pipe(m, need(pipe_link.as_mut())?, size_kb, burst_iters),
-        WorkType::CachePressure { size_kb, stride } => cache::cache_pressure(m, size_kb, stride),
-        WorkType::CacheYield { size_kb, stride } => cache::cache_yield(m, size_kb, stride),
+        } => cache_walk::cache_pipe(m, need(pipe_link.as_mut())?, size_kb, burst_iters),
+        WorkType::CachePressure { size_kb, stride } => {
+            cache_walk::cache_pressure(m, size_kb, stride)
+        }
+        WorkType::CacheYield { size_kb, stride } => cache_walk::cache_yield(m, size_kb, stride),
         WorkType::FutexPingPong { spin_iters } => {
             futex::ping_pong(m, need(spec.futex)?, rank, spin_iters)
         }
@@ -115,7 +115,7 @@ fn measure(spec: &ChildSpec, started_ns: u64) -> Result<WorkerReport, SetupError
             touches_per_cycle,
             spin_iters,
         } => page_fault::page_fault_churn(m, region_kb, touches_per_cycle, spin_iters, seed)?,
-        WorkType::Custom { .. } => return Err(SetupError::MissingResource),
+        WorkType::Custom { run, .. } => return Ok(run.call(&stop::STOP)),
     }
     Ok(meter.finish())
 }

@@ -4,7 +4,7 @@ use super::io::IoFile;
 use super::meter::Meter;
 use super::spin::spin_for;
 use super::wait::{sleep_sampled, yield_sampled};
-use crate::workload::sys::now_ns;
+use crate::workload::syscall::now_ns;
 use crate::workload::Phase;
 
 pub(crate) fn sequence(meter: &mut Meter, first: Phase, rest: &[Phase], io: Option<&IoFile>) {

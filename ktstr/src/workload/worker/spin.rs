@@ -4,7 +4,7 @@ use std::hint::{black_box, spin_loop};
 
 use super::meter::{Meter, CHECKPOINT_UNITS};
 use super::wait::sleep_sampled;
-use crate::workload::sys::{now_ns, sched_yield};
+use crate::workload::syscall::{now_ns, sched_yield};
 
 /// `units` iterations of an opaque counter increment with a spin-loop hint; returns `units`.
 #[inline]

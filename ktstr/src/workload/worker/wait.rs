@@ -2,7 +2,7 @@
 
 use super::meter::Meter;
 use super::stop;
-use crate::workload::sys::{now_ns, sched_yield, sleep_until};
+use crate::workload::syscall::{now_ns, sched_yield, sleep_until};
 
 /// Longest a worker blocks before it looks at the stop flag again.
 pub(crate) const STOP_POLL_NS: u64 = 100_000_000;

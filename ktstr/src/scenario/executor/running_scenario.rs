@@ -1,4 +1,5 @@
-//! `Runner`: applies ops and cgroup definitions to the live backdrop and step scopes.
+//! `RunningScenario`: a scenario while it runs — its live backdrop and step scopes, to which it applies ops
+//! and cgroup definitions, and the verdict so far.
 
 use super::live::{Judged, LiveCgroup, LiveScope, HOST};
 use crate::assert::{Assert, AssertResult};
@@ -8,7 +9,7 @@ use crate::topology::CpuSet;
 use crate::workload::{now_ns, AffinityMode, WorkloadConfig, WorkloadError, WorkloadHandle};
 
 /// The running scenario: the backdrop scope, the current step's scope, and the verdict so far.
-pub(crate) struct Runner<'x, 'c> {
+pub(crate) struct RunningScenario<'x, 'c> {
     pub ctx: &'x Ctx<'c>,
     pub assert: Assert,
     pub backdrop: LiveScope<'c>,
@@ -19,9 +20,9 @@ pub(crate) struct Runner<'x, 'c> {
     settled: bool,
 }
 
-impl<'x, 'c> Runner<'x, 'c> {
+impl<'x, 'c> RunningScenario<'x, 'c> {
     pub fn new(ctx: &'x Ctx<'c>, assert: Assert) -> Self {
-        Runner {
+        RunningScenario {
             ctx,
             assert,
             backdrop: LiveScope::new(ctx.cgroups),

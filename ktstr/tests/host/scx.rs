@@ -9,10 +9,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use ktstr::sched::{
-    launch, read_kmsg, LaunchFailure, LaunchFailureReason, LaunchOptions, RunningScheduler,
-    Scheduler, SchedulerSpec, ScxExit, ScxExitKind, ScxLogEvent, ScxState, ScxSysfs, KMSG_PATH,
+use ktstr::sched::Scheduler;
+use ktstr::scx::{
+    launch, LaunchFailure, LaunchFailureReason, LaunchOptions, RunningScheduler, SchedulerSpec,
+    ScxExit, ScxExitKind, ScxLogEvent, ScxState, ScxSysfs,
 };
+use ktstr::sys::{read_kmsg, ProcStat, KMSG_PATH};
 
 /// Slack for timing assertions on a loaded two-core machine.
 const MARGIN: Duration = Duration::from_secs(5);
@@ -149,12 +151,7 @@ fn group_members(pgid: u32) -> Vec<u32> {
     };
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            // Fields after the command's closing parenthesis: state, ppid, pgrp.
-            let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-            after.split_whitespace().nth(2) == Some(&pgid.to_string())
-        })
+        .filter(|pid| ProcStat::read(*pid).is_some_and(|stat| stat.pgrp == pgid))
         .collect()
 }
 

@@ -5,13 +5,11 @@
 
 use std::collections::VecDeque;
 use std::fs::OpenOptions;
-use std::io::{ErrorKind, Read};
+use std::io::{self, ErrorKind, Read};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-
-use super::KmsgError;
 
 /// The kernel log device.
 pub const KMSG_PATH: &str = "/dev/kmsg";
@@ -172,6 +170,25 @@ impl Tail {
         self.line(&rest)?;
         Ok(self.records.into())
     }
+}
+
+/// The kernel log could not be read or a record does not follow the `/dev/kmsg` format.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KmsgError {
+    #[error("cannot open {path}: {source}; mount devtmpfs at /dev and run as root to read the kernel log")]
+    Open { path: PathBuf, source: io::Error },
+
+    #[error(
+        "cannot read {path}: {source}; the kernel log is unavailable, use the console log instead"
+    )]
+    Read { path: PathBuf, source: io::Error },
+
+    #[error(
+        "kernel log record {record:?} is not `prio,seq,timestamp,flags;message`; \
+         read /dev/kmsg of Linux 3.5 or later"
+    )]
+    BadRecord { record: String },
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ pub const SCHEDULERS: &[&str] = &["scx_simple", "scx_qmap", "scx_central", "scx_
 
 /// One stage of a kernel build, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
+pub enum BuildStep {
     Extract,
     Configure,
     Kernel,
@@ -19,25 +19,25 @@ pub enum Step {
     Install,
 }
 
-impl Step {
+impl BuildStep {
     /// Every step of a build from a tarball; a tree skips `Extract`.
-    pub const ALL: [Step; 5] = [
-        Step::Extract,
-        Step::Configure,
-        Step::Kernel,
-        Step::Schedulers,
-        Step::Install,
+    pub const ALL: [BuildStep; 5] = [
+        BuildStep::Extract,
+        BuildStep::Configure,
+        BuildStep::Kernel,
+        BuildStep::Schedulers,
+        BuildStep::Install,
     ];
 }
 
-impl fmt::Display for Step {
+impl fmt::Display for BuildStep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Step::Extract => "extract the source",
-            Step::Configure => "configure the kernel",
-            Step::Kernel => "build the kernel",
-            Step::Schedulers => "build the sched_ext schedulers",
-            Step::Install => "install into the cache",
+            BuildStep::Extract => "extract the source",
+            BuildStep::Configure => "configure the kernel",
+            BuildStep::Kernel => "build the kernel",
+            BuildStep::Schedulers => "build the sched_ext schedulers",
+            BuildStep::Install => "install into the cache",
         })
     }
 }

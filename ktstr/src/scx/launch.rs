@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 use super::output::OutputFile;
 use super::process::{ProcState, SchedProcess};
 use super::running::RunningScheduler;
-use super::{
-    read_kmsg, KmsgError, KmsgRecord, SchedulerSpec, ScxState, ScxSysfs, SysfsError, KMSG_PATH,
-};
+use super::{SchedulerSpec, ScxState, ScxSysfs, SysfsError};
+use crate::sys::{read_kmsg, KmsgError, KmsgRecord, KMSG_PATH};
 
 /// How long a scheduler may take to attach; generous because TCG guests are slow.
 pub const DEFAULT_ATTACH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -113,7 +112,8 @@ pub struct LaunchFailure {
 /// the spawning thread exits.
 ///
 /// ```no_run
-/// use ktstr::sched::{launch, LaunchOptions, Scheduler};
+/// use ktstr::sched::Scheduler;
+/// use ktstr::scx::{launch, LaunchOptions};
 /// let spec = Scheduler::in_tree("scx_simple")?.spec();
 /// match launch(&spec, &LaunchOptions::default()) {
 ///     Ok(running) => println!("{} attached as {}", running.pid(), running.ops_name()),

@@ -7,8 +7,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use super::build_step::{Argv, BuildStep};
 use super::error::KernelError;
-use super::steps::{Argv, Step};
 
 /// How many log lines a failed step's error carries.
 pub const TAIL_LINES: usize = 40;
@@ -18,7 +18,7 @@ pub const TAIL_LINES: usize = 40;
 pub enum BuildEvent<'a> {
     /// A step began; `index` counts from 1 up to `total`.
     StepStarted {
-        step: Step,
+        step: BuildStep,
         index: usize,
         total: usize,
     },
@@ -50,7 +50,7 @@ impl<'o> StepLog<'o> {
     }
 
     /// Announces a step to the observer and the log.
-    pub(crate) fn start(&mut self, step: Step, index: usize, total: usize) {
+    pub(crate) fn start(&mut self, step: BuildStep, index: usize, total: usize) {
         self.line(&format!("ktstr: step {index}/{total}: {step}"));
         (self.observer)(BuildEvent::StepStarted { step, index, total });
     }
@@ -66,7 +66,7 @@ impl<'o> StepLog<'o> {
     }
 
     /// Runs `argv` to completion; a non-zero exit becomes [`KernelError::StepFailed`].
-    pub(crate) fn run(&mut self, step: Step, argv: &Argv) -> Result<(), KernelError> {
+    pub(crate) fn run(&mut self, step: BuildStep, argv: &Argv) -> Result<(), KernelError> {
         self.line(&format!("ktstr: $ {}", argv.join(" ")));
         let spawn_err = |source| KernelError::Spawn {
             program: argv[0].clone(),
@@ -137,10 +137,13 @@ mod tests {
         };
         let mut steps = StepLog::create(&log, &mut observer).unwrap();
         steps
-            .run(Step::Kernel, &argv(&["sh", "-c", "echo out; echo err >&2"]))
+            .run(
+                BuildStep::Kernel,
+                &argv(&["sh", "-c", "echo out; echo err >&2"]),
+            )
             .unwrap();
         let err = steps
-            .run(Step::Kernel, &argv(&["sh", "-c", "seq 1 100; exit 3"]))
+            .run(BuildStep::Kernel, &argv(&["sh", "-c", "seq 1 100; exit 3"]))
             .unwrap_err();
         match &err {
             KernelError::StepFailed {
@@ -172,7 +175,7 @@ mod tests {
         let mut observer = |_: BuildEvent<'_>| {};
         let mut steps = StepLog::create(&dir.path().join("l"), &mut observer).unwrap();
         let err = steps
-            .run(Step::Extract, &argv(&["ktstr-no-such-program"]))
+            .run(BuildStep::Extract, &argv(&["ktstr-no-such-program"]))
             .unwrap_err();
         assert!(matches!(err, KernelError::Spawn { .. }), "{err:?}");
     }

@@ -113,5 +113,5 @@ fn is_ops_name(name: &str) -> bool {
 }
 
 #[cfg(test)]
-#[path = "scx_log_tests.rs"]
+#[path = "log_event_tests.rs"]
 mod tests;

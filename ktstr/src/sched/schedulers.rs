@@ -3,7 +3,7 @@
 //! Each flag is a real switch from the scheduler's own usage text, so every profile runs; the switches
 //! that inject faults (`scx_qmap -e/-t/-l`) are not flags: a fixture passes them as `extra_sched_args`.
 
-use crate::sched::Scheduler;
+use super::Scheduler;
 use crate::Scheduler;
 
 /// `scx_simple`: weighted vtime, or global FIFO with `-f`.
