@@ -20,7 +20,7 @@ pub(crate) fn emit(attrs: &TestAttrs, func: &ItemFn) -> TokenStream {
     let entry = format_ident!("__KTSTR_TEST_{}", name_str.to_uppercase());
     let calls = builder_calls(attrs);
     let test_fn = quote_spanned! {func.sig.span()=> {
-        let test: ::ktstr::harness::TestFn = #name;
+        let test: ::ktstr::scenario::ScenarioFn = #name;
         test
     }};
     quote! {

@@ -194,6 +194,13 @@ pub fn compare(base: &Run, new: &Run, options: &CompareOptions) -> Comparison {
 
 /// Whether the runs can be compared at all, and what differs between them that a reader should know.
 fn comparability(base: &Run, new: &Run) -> (Option<String>, Vec<String>) {
+    let mut warnings = stamp_warnings(base, new);
+    warnings.extend(kernel_warning(base, new));
+    (refusal(base, new), warnings)
+}
+
+/// Why the runs cannot be compared: they ran on different accelerators.
+fn refusal(base: &Run, new: &Run) -> Option<String> {
     let accels = |run: &Run| -> BTreeSet<String> {
         run.records
             .iter()
@@ -201,42 +208,49 @@ fn comparability(base: &Run, new: &Run) -> (Option<String>, Vec<String>) {
             .collect()
     };
     let (a, b) = (accels(base), accels(new));
-    let refusal = (a != b).then(|| {
+    (a != b).then(|| {
         format!(
             "the runs used different accelerators ({} vs {}): TCG and KVM timings are not comparable; \
              compare runs of one accelerator, or pass --force",
             join(&a),
             join(&b)
         )
-    });
-    let mut warnings = Vec::new();
-    if let (Some(sa), Some(sb)) = (&base.stamp, &new.stamp) {
-        if (sa.host.cpu_model.as_str(), sa.host.cpus) != (sb.host.cpu_model.as_str(), sb.host.cpus)
-        {
-            warnings.push(format!(
-                "different hosts: {} ({} CPUs) vs {} ({} CPUs); absolute timings may differ for that reason",
-                sa.host.cpu_model, sa.host.cpus, sb.host.cpu_model, sb.host.cpus
-            ));
-        }
-        if sa.ktstr_version != sb.ktstr_version {
-            warnings.push(format!(
-                "different ktstr versions: {} vs {}",
-                sa.ktstr_version, sb.ktstr_version
-            ));
-        }
-        for (side, stamp) in [("base", sa), ("new", sb)] {
-            if stamp.host.load_1m > f64::from(stamp.host.cpus) {
-                warnings.push(format!(
-                    "the {side} run started on a loaded host (load {:.1} on {} CPUs)",
-                    stamp.host.load_1m, stamp.host.cpus
-                ));
-            }
-        }
-    } else {
-        warnings.push(
+    })
+}
+
+/// What the runs' stamps say differs between them: host, ktstr version, a loaded host, a missing stamp.
+fn stamp_warnings(base: &Run, new: &Run) -> Vec<String> {
+    let (Some(sa), Some(sb)) = (&base.stamp, &new.stamp) else {
+        return vec![
             "a run has no stamp (written before run directories): what ran is unknown".into(),
-        );
+        ];
+    };
+    let mut warnings = Vec::new();
+    if (sa.host.cpu_model.as_str(), sa.host.cpus) != (sb.host.cpu_model.as_str(), sb.host.cpus) {
+        warnings.push(format!(
+            "different hosts: {} ({} CPUs) vs {} ({} CPUs); absolute timings may differ for that reason",
+            sa.host.cpu_model, sa.host.cpus, sb.host.cpu_model, sb.host.cpus
+        ));
     }
+    if sa.ktstr_version != sb.ktstr_version {
+        warnings.push(format!(
+            "different ktstr versions: {} vs {}",
+            sa.ktstr_version, sb.ktstr_version
+        ));
+    }
+    for (side, stamp) in [("base", sa), ("new", sb)] {
+        if stamp.host.load_1m > f64::from(stamp.host.cpus) {
+            warnings.push(format!(
+                "the {side} run started on a loaded host (load {:.1} on {} CPUs)",
+                stamp.host.load_1m, stamp.host.cpus
+            ));
+        }
+    }
+    warnings
+}
+
+/// The kernels the runs booted, when they differ.
+fn kernel_warning(base: &Run, new: &Run) -> Option<String> {
     let kernels = |run: &Run| -> BTreeSet<String> {
         run.records
             .iter()
@@ -249,10 +263,7 @@ fn comparability(base: &Run, new: &Run) -> (Option<String>, Vec<String>) {
             .collect()
     };
     let (ka, kb) = (kernels(base), kernels(new));
-    if ka != kb {
-        warnings.push(format!("different kernels: {} vs {}", join(&ka), join(&kb)));
-    }
-    (refusal, warnings)
+    (ka != kb).then(|| format!("different kernels: {} vs {}", join(&ka), join(&kb)))
 }
 
 fn join(set: &BTreeSet<String>) -> String {

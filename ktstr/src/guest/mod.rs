@@ -8,4 +8,4 @@ mod test_process;
 mod trial;
 
 pub(crate) use system::children_of;
-pub use trial::{run_guest, GuestTestFn};
+pub use trial::run_guest;

@@ -11,16 +11,15 @@ use nix::sys::signal::Signal;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 
-use super::trial::GuestTestFn;
 use crate::protocol::TestEnd;
-use crate::scenario::Ctx;
+use crate::scenario::{Ctx, ScenarioFn};
 use crate::sys::{oom_killed, read_kmsg, KMSG_PATH};
 
 /// Kernel log records searched for the OOM killer's verdict.
 const OOM_SEARCH_RECORDS: usize = 500;
 
 /// Runs `func` in a forked child and returns how it ended.
-pub(crate) fn run_test(func: GuestTestFn, ctx: &Ctx) -> TestEnd {
+pub(crate) fn run_test(func: ScenarioFn, ctx: &Ctx) -> TestEnd {
     let (read_end, write_end) = match nix::unistd::pipe() {
         Ok(pipe) => pipe,
         Err(e) => return failed(format!("creating the test's result pipe: {e}")),
@@ -56,7 +55,7 @@ pub(crate) fn run_test(func: GuestTestFn, ctx: &Ctx) -> TestEnd {
 }
 
 /// The test function, with its `Err` and panic turned into a `TestEnd`.
-fn call(func: GuestTestFn, ctx: &Ctx) -> TestEnd {
+fn call(func: ScenarioFn, ctx: &Ctx) -> TestEnd {
     match catch_unwind(AssertUnwindSafe(|| func(ctx))) {
         Ok(Ok(result)) => TestEnd::Returned { result },
         Ok(Err(error)) => TestEnd::failed_with(&error),

@@ -6,24 +6,20 @@ use std::time::{Duration, Instant};
 
 use super::link::Link;
 use super::{kmsg_stream, system, test_process};
-use crate::assert::AssertResult;
 use crate::cgroup::{CgroupManager, Controllers};
 use crate::protocol::{GuestMessage, GuestReport, SchedExtSeen, TopologySeen, TrialSpec};
-use crate::scenario::Ctx;
+use crate::scenario::{Ctx, ScenarioFn};
 use crate::scx::{self, LaunchOptions, RunningScheduler, ScxState, ScxSysfs};
 use crate::sys::{read_kmsg, KmsgRecord, KMSG_PATH};
 use crate::topology::TestTopology;
 use crate::vm::{GuestChannel, KernelCmdline};
-
-/// A test function as the guest runs it: the same signature as a scenario.
-pub type GuestTestFn = fn(&Ctx) -> anyhow::Result<AssertResult>;
 
 /// The cgroup every trial's cgroups live under.
 const CGROUP_PARENT: &str = "/sys/fs/cgroup/ktstr";
 
 /// PID 1's whole life: mount, stream the kernel log, run the trial, report, power off. `find` maps the
 /// test name on the kernel command line to its function.
-pub fn run_guest(find: &dyn Fn(&str) -> Option<GuestTestFn>) -> ! {
+pub fn run_guest(find: &dyn Fn(&str) -> Option<ScenarioFn>) -> ! {
     let mount_failures = system::mount_all();
     let link = match GuestChannel::open() {
         Ok(channel) => Link::new(channel),
@@ -81,7 +77,7 @@ fn see_topology(spec: &TrialSpec) -> (TopologySeen, Option<TestTopology>) {
     }
 }
 
-fn run_trial(spec: &TrialSpec, func: GuestTestFn, link: &Link) -> GuestReport {
+fn run_trial(spec: &TrialSpec, func: ScenarioFn, link: &Link) -> GuestReport {
     let (topology, topo) = see_topology(spec);
     let mut report = GuestReport {
         topology,

@@ -59,82 +59,69 @@ fn from_report(eevdf: bool, report: GuestReport) -> OutcomeKind {
 }
 
 #[test]
-fn every_class_a_report_shows_is_reachable() {
+fn a_returned_verdict_is_a_pass_a_check_failure_or_a_skip() {
     let starved = AssertDetail::new(DetailKind::Starved, "tid 5 starved (0 work units)");
+    let cases = [
+        (AssertResult::pass(), OutcomeKind::Passed),
+        (AssertResult::fail(starved), OutcomeKind::ChecksFailed),
+        (AssertResult::skip("needs 2 LLCs"), OutcomeKind::Skipped),
+    ];
+    for (result, want) in cases {
+        let got = from_report(true, returned(result.clone()));
+        assert_eq!(got, want, "{result:?}");
+    }
+}
+
+#[test]
+fn a_report_that_shows_the_scheduler_gone_is_a_dead_scheduler() {
     let died = AssertDetail::new(DetailKind::SchedulerDied, "scheduler process died");
     let exit = ScxExit {
         scheduler: "qmap".into(),
         reason: "runnable task stall".into(),
         detail: None,
     };
+    let reports = [
+        report(|r| r.scx_exit = Some(exit)),
+        report(|r| r.scheduler_alive = false),
+        returned(AssertResult::fail(died)),
+    ];
+    for report in reports {
+        let got = from_report(false, report.clone());
+        assert_eq!(got, OutcomeKind::SchedulerDied, "{report:?}");
+    }
+}
+
+#[test]
+fn a_test_that_did_not_return_is_classed_by_how_it_ended() {
+    let panicked = TestEnd::Panicked {
+        message: "boom".into(),
+    };
+    let failed = TestEnd::Failed {
+        error: "bad".into(),
+    };
+    let killed = TestEnd::Killed {
+        signal: 9,
+        signal_name: "SIGKILL".into(),
+        oom: true,
+    };
+    let cases = [
+        (panicked, OutcomeKind::TestPanicked),
+        (failed, OutcomeKind::TestError),
+        (killed, OutcomeKind::TestKilled),
+    ];
+    for (end, want) in cases {
+        let report = report(|r| r.test = end.clone());
+        assert_eq!(from_report(true, report), want, "{end:?}");
+    }
+}
+
+#[test]
+fn a_topology_other_than_requested_is_a_mismatch() {
     let mismatch = TopologySeen::Mismatched {
         shape: "1n1l4c1t".into(),
     };
-    let cases = [
-        (true, report(|_| {}), OutcomeKind::Passed),
-        (
-            true,
-            returned(AssertResult::fail(starved)),
-            OutcomeKind::ChecksFailed,
-        ),
-        (
-            true,
-            returned(AssertResult::skip("needs 2 LLCs")),
-            OutcomeKind::Skipped,
-        ),
-        (
-            false,
-            report(|r| r.scx_exit = Some(exit)),
-            OutcomeKind::SchedulerDied,
-        ),
-        (
-            false,
-            report(|r| r.scheduler_alive = false),
-            OutcomeKind::SchedulerDied,
-        ),
-        (
-            false,
-            returned(AssertResult::fail(died)),
-            OutcomeKind::SchedulerDied,
-        ),
-        (
-            true,
-            report(|r| r.topology = mismatch),
-            OutcomeKind::TopologyMismatch,
-        ),
-        (
-            true,
-            report(|r| {
-                r.test = TestEnd::Panicked {
-                    message: "boom".into(),
-                }
-            }),
-            OutcomeKind::TestPanicked,
-        ),
-        (
-            true,
-            report(|r| {
-                r.test = TestEnd::Failed {
-                    error: "bad".into(),
-                }
-            }),
-            OutcomeKind::TestError,
-        ),
-        (
-            true,
-            report(|r| {
-                r.test = TestEnd::Killed {
-                    signal: 9,
-                    signal_name: "SIGKILL".into(),
-                    oom: true,
-                }
-            }),
-            OutcomeKind::TestKilled,
-        ),
-    ];
-    for (eevdf, report, want) in cases {
-        assert_eq!(from_report(eevdf, report.clone()), want, "{report:?}");
-    }
+    let report = report(|r| r.topology = mismatch);
+    assert_eq!(from_report(true, report), OutcomeKind::TopologyMismatch);
 }
 
 #[test]

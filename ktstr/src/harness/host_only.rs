@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn each_way_a_host_test_ends_is_its_own_class() {
-        let run = |f: crate::harness::TestFn| {
+        let run = |f: crate::scenario::ScenarioFn| {
             let outcome = run_host_test(&VmTest::new("h", f).host_only()).unwrap();
             (outcome.kind, outcome.reason)
         };

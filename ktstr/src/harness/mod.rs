@@ -8,4 +8,4 @@ mod vm_test;
 
 pub use host_only::{run_host_test, HostOutcome};
 pub use trial::{preflight, run_vm_test, HarnessError};
-pub use vm_test::{Standing, TestFn, VmTest};
+pub use vm_test::{Standing, VmTest};

@@ -2,15 +2,12 @@
 
 use std::time::Duration;
 
-use crate::assert::{Assert, AssertResult, DetailKind};
+use crate::assert::{Assert, DetailKind};
 use crate::kernel::KernelFlavor;
 use crate::outcome::OutcomeKind;
-use crate::scenario::Ctx;
+use crate::scenario::ScenarioFn;
 use crate::sched::{Scheduler, SchedulerError, TopologyConstraints};
 use crate::topology::Topology;
-
-/// A test function: the same signature as a scenario.
-pub type TestFn = fn(&Ctx) -> anyhow::Result<AssertResult>;
 
 /// What one trial's outcome means for the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +33,7 @@ pub enum Standing {
 #[derive(Clone)]
 pub struct VmTest {
     pub(crate) name: String,
-    pub(crate) func: TestFn,
+    pub(crate) func: ScenarioFn,
     /// `None`: the scheduler's default topology, else `Topology::DEFAULT`.
     pub(crate) topology: Option<Topology>,
     pub(crate) scheduler: Scheduler,
@@ -76,7 +73,7 @@ pub struct VmTest {
 
 impl VmTest {
     /// A test on the default topology (1n1l2c1t) under the kernel's own scheduler, 2 s, expecting a pass.
-    pub fn new(name: impl Into<String>, func: TestFn) -> VmTest {
+    pub fn new(name: impl Into<String>, func: ScenarioFn) -> VmTest {
         VmTest {
             name: name.into(),
             func,
@@ -395,6 +392,8 @@ impl VmTest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assert::AssertResult;
+    use crate::scenario::Ctx;
 
     fn nothing(_: &Ctx) -> anyhow::Result<AssertResult> {
         Ok(AssertResult::pass())

@@ -168,68 +168,27 @@ mod tests {
     #[test]
     fn commands_are_out_of_tree_and_use_clang_19_with_the_new_btf() {
         let d = dirs();
-        let cases: [(Argv, &[&str]); 5] = [
+        let tarball = Path::new("/usr/src/l.tar.xz");
+        let make = "make -C /c/.tmp/k.x/src O=/c/.tmp/k.x/kbuild";
+        let cases = [
             (
-                extract_argv(Path::new("/usr/src/l.tar.xz"), &d.src),
-                &[
-                    "tar",
-                    "-xf",
-                    "/usr/src/l.tar.xz",
-                    "-C",
-                    "/c/.tmp/k.x/src",
-                    "--strip-components=1",
-                ],
+                extract_argv(tarball, &d.src),
+                "tar -xf /usr/src/l.tar.xz -C /c/.tmp/k.x/src --strip-components=1".to_string(),
             ),
-            (
-                base_config_argv(&d),
-                &[
-                    "make",
-                    "-C",
-                    "/c/.tmp/k.x/src",
-                    "O=/c/.tmp/k.x/kbuild",
-                    "tinyconfig",
-                ],
-            ),
-            (
-                olddefconfig_argv(&d),
-                &[
-                    "make",
-                    "-C",
-                    "/c/.tmp/k.x/src",
-                    "O=/c/.tmp/k.x/kbuild",
-                    "olddefconfig",
-                ],
-            ),
-            (
-                kernel_argv(&d, 3),
-                &[
-                    "make",
-                    "-C",
-                    "/c/.tmp/k.x/src",
-                    "O=/c/.tmp/k.x/kbuild",
-                    "-j3",
-                    "bzImage",
-                ],
-            ),
+            (base_config_argv(&d), format!("{make} tinyconfig")),
+            (olddefconfig_argv(&d), format!("{make} olddefconfig")),
+            (kernel_argv(&d, 3), format!("{make} -j3 bzImage")),
             (
                 schedulers_argv(&d, 2),
-                &[
-                    "make",
-                    "-C",
-                    "/c/.tmp/k.x/src/tools/sched_ext",
-                    "O=/c/.tmp/k.x/sched",
-                    "LLVM=-19",
-                    "VMLINUX_BTF=/c/.tmp/k.x/kbuild/vmlinux",
-                    "-j2",
-                    "scx_simple",
-                    "scx_qmap",
-                    "scx_central",
-                    "scx_flatcg",
-                ],
+                "make -C /c/.tmp/k.x/src/tools/sched_ext O=/c/.tmp/k.x/sched LLVM=-19 \
+                 VMLINUX_BTF=/c/.tmp/k.x/kbuild/vmlinux -j2 scx_simple scx_qmap scx_central scx_flatcg"
+                    .to_string(),
             ),
         ];
-        for (got, want) in cases {
-            assert_eq!(got, want);
+        for (argv, want) in cases {
+            // Joined, the argv says the same as the vector only while no argument holds a space.
+            assert!(argv.iter().all(|arg| !arg.contains(' ')), "{argv:?}");
+            assert_eq!(argv.join(" "), want);
         }
     }
 

@@ -1,6 +1,7 @@
 //! The run stage: one planned trial run to its end (each repeat in its own VM, or on the host), emitting
 //! events to the sinks; and a whole plan, up to J trials at once on worker threads.
 
+use std::fmt::Display;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
@@ -127,20 +128,19 @@ fn could_not_run(name: &str, error: &str, sinks: &Sinks, result: &mut TrialResul
     result.failures.push(error.to_string());
 }
 
+/// `test`'s VM or host run failed before it had an outcome.
+fn could_not_start(test: &VmTest, error: impl Display, sinks: &Sinks, result: &mut TrialResult) {
+    let error = format!("could not run: {error}");
+    could_not_run(&test.trial_name(), &error, sinks, result);
+}
+
 /// Each repeat of `test` in a VM of its own.
 fn run_repeats(test: &VmTest, sinks: &Sinks, skips: SkipPolicy, result: &mut TrialResult) {
     let repeats = test.repeats();
     for repeat in 0..repeats {
         let outcome = match run_vm_test(test) {
             Ok(outcome) => outcome,
-            Err(e) => {
-                return could_not_run(
-                    &test.trial_name(),
-                    &format!("could not run: {e}"),
-                    sinks,
-                    result,
-                )
-            }
+            Err(e) => return could_not_start(test, e, sinks, result),
         };
         let verdict = &outcome.verdict;
         let standing = test.standing(verdict.kind, &verdict.reason, &outcome.detail_kinds());
@@ -179,14 +179,7 @@ fn why_unexpected(test: &VmTest, outcome: &TrialOutcome) -> String {
 fn run_on_host(test: &VmTest, sinks: &Sinks, skips: SkipPolicy, result: &mut TrialResult) {
     let outcome = match run_host_test(test) {
         Ok(outcome) => outcome,
-        Err(e) => {
-            return could_not_run(
-                &test.trial_name(),
-                &format!("could not run: {e}"),
-                sinks,
-                result,
-            )
-        }
+        Err(e) => return could_not_start(test, e, sinks, result),
     };
     let details: Vec<_> = outcome
         .result

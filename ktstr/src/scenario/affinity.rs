@@ -185,68 +185,39 @@ mod tests {
         );
     }
 
-    #[test]
-    fn rejects_every_unsatisfiable_intent() {
-        let smt = topo("1n2l2c2t");
-        let flat = topo("1n2l2c1t");
-        let cases = [
-            (
-                AffinityIntent::exact([]),
-                Some(cpus("0-1")),
-                &flat,
-                AffinityError::EmptyExact,
-            ),
-            (
-                AffinityIntent::exact([0, 9]),
-                None,
-                &flat,
-                AffinityError::UnknownCpus {
-                    missing: cpus("9"),
-                    all: cpus("0-3"),
-                },
-            ),
-            (
-                AffinityIntent::exact([2, 3]),
-                Some(cpus("0-1")),
-                &flat,
-                AffinityError::DisjointFromCpuset {
-                    wanted: cpus("2-3"),
-                    cpuset: cpus("0-1"),
-                },
-            ),
-            (
-                AffinityIntent::CrossCgroup,
-                None,
-                &flat,
-                AffinityError::NothingToCross,
-            ),
-            (
-                AffinityIntent::SmtSiblingPair,
-                None,
-                &flat,
-                AffinityError::NoSmtPair { pool: cpus("0-3") },
-            ),
-            (
-                AffinityIntent::SmtSiblingPair,
-                Some(cpus("1-2")),
-                &smt,
-                AffinityError::NoSmtPair { pool: cpus("1-2") },
-            ),
-            (
-                AffinityIntent::SingleCpu,
-                Some(cpus("12-13")),
-                &flat,
-                AffinityError::EmptyPool {
-                    pool: cpus("12-13"),
-                },
-            ),
-        ];
-        for (intent, cpuset, t, want) in cases {
-            assert_eq!(
-                intent.resolve(cpuset.as_ref(), t),
-                Err(want),
-                "{intent:?} {cpuset:?}"
-            );
+    /// Why `intent` cannot be resolved within `cpuset` on a `shape` machine.
+    fn refusal(intent: AffinityIntent, cpuset: Option<&str>, shape: &str) -> AffinityError {
+        let cpuset = cpuset.map(cpus);
+        match intent.resolve(cpuset.as_ref(), &topo(shape)) {
+            Ok(mode) => panic!("{intent:?} within {cpuset:?} on {shape} resolved to {mode:?}"),
+            Err(e) => e,
         }
+    }
+
+    #[test]
+    fn rejects_an_exact_list_it_cannot_honour() {
+        let flat = "1n2l2c1t";
+        let empty = refusal(AffinityIntent::exact([]), Some("0-1"), flat);
+        assert_eq!(empty, AffinityError::EmptyExact);
+        let unknown = refusal(AffinityIntent::exact([0, 9]), None, flat);
+        let (missing, all) = (cpus("9"), cpus("0-3"));
+        assert_eq!(unknown, AffinityError::UnknownCpus { missing, all });
+        let apart = refusal(AffinityIntent::exact([2, 3]), Some("0-1"), flat);
+        let (wanted, cpuset) = (cpus("2-3"), cpus("0-1"));
+        assert_eq!(apart, AffinityError::DisjointFromCpuset { wanted, cpuset });
+    }
+
+    #[test]
+    fn rejects_an_intent_the_pool_cannot_satisfy() {
+        let flat = "1n2l2c1t";
+        let cross = refusal(AffinityIntent::CrossCgroup, None, flat);
+        assert_eq!(cross, AffinityError::NothingToCross);
+        let no_smt = refusal(AffinityIntent::SmtSiblingPair, None, flat);
+        assert_eq!(no_smt, AffinityError::NoSmtPair { pool: cpus("0-3") });
+        let split_pair = refusal(AffinityIntent::SmtSiblingPair, Some("1-2"), "1n2l2c2t");
+        assert_eq!(split_pair, AffinityError::NoSmtPair { pool: cpus("1-2") });
+        let outside = refusal(AffinityIntent::SingleCpu, Some("12-13"), flat);
+        let pool = cpus("12-13");
+        assert_eq!(outside, AffinityError::EmptyPool { pool });
     }
 }

@@ -1,11 +1,15 @@
-//! `Ctx`: the runtime context every scenario and test function receives, and its builder.
+//! `Ctx`: the runtime context every scenario and test function receives, its builder, and `ScenarioFn`,
+//! the type of those functions.
 
 use std::time::Duration;
 
-use crate::assert::Assert;
+use crate::assert::{Assert, AssertResult};
 use crate::cgroup::CgroupOps;
 use crate::topology::TestTopology;
 use crate::workload::WorkType;
+
+/// A scenario or test function: what `#[ktstr_test]`, `VmTest`, the catalog and the guest all run.
+pub type ScenarioFn = fn(&Ctx) -> anyhow::Result<AssertResult>;
 
 /// Runtime context handed to a test or scenario function.
 pub struct Ctx<'a> {

@@ -17,7 +17,7 @@ pub use affinity::{AffinityError, AffinityIntent};
 pub use backdrop::Backdrop;
 pub use cgroup_def::{CgroupDef, Work};
 pub use cpuset_spec::{CpusetError, CpusetSpec};
-pub use ctx::{Ctx, CtxBuilder};
+pub use ctx::{Ctx, CtxBuilder, ScenarioFn};
 pub use error::{ScenarioError, Scope};
 pub use executor::{
     execute_defs, execute_scenario, execute_scenario_with, execute_steps, execute_steps_with,

@@ -147,7 +147,9 @@ fn libbpf_missing(lines: &[&str]) -> Option<LoadDiagnosis> {
             .filter(|l| l.contains("libbpf"))
             .find_map(|l| matcher(l).map(|cause| (l.trim().to_string(), cause)))?;
         Some(LoadDiagnosis {
-            kernel_option: missing_name(&cause).and_then(option_for).map(str::to_string),
+            kernel_option: missing_name(&cause)
+                .and_then(option_for)
+                .map(str::to_string),
             cause,
             evidence: vec![line],
         })

@@ -155,8 +155,8 @@ impl SchedProcess {
     fn signal(&self, signal: Signal) {
         match killpg(self.nix_pid(), signal) {
             Ok(()) | Err(Errno::ESRCH) => {}
-            Err(errno) => tracing::warn!(
-                "cannot send {signal} to scheduler group {}: {errno}",
+            Err(errno) => eprintln!(
+                "ktstr: cannot send {signal} to scheduler group {}: {errno}",
                 self.pid()
             ),
         }

@@ -4,7 +4,6 @@
 //! new key and an unchanged set reuses the stored archive. Archives are written to a temp file and renamed into
 //! place, so a reader never sees a partial one and concurrent builders of one key both succeed.
 
-use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::Write as _;
@@ -82,18 +81,9 @@ fn find_stored(path: &Path) -> Result<Option<Flock<File>>, VmError> {
     }
 }
 
-/// The ktstr cache root: `KTSTR_CACHE_DIR`, else `$XDG_CACHE_HOME/ktstr`, else `~/.cache/ktstr`.
+/// The ktstr cache root ([`crate::sys::cache_root`]), or [`VmError::NoCacheDir`] when none is set.
 pub fn ktstr_cache_dir() -> Result<PathBuf, VmError> {
-    cache_dir_from(|name| std::env::var_os(name))
-}
-
-/// [`ktstr_cache_dir`] over any variable lookup; empty values count as unset.
-fn cache_dir_from(var: impl Fn(&str) -> Option<OsString>) -> Result<PathBuf, VmError> {
-    let var = |name| var(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    var("KTSTR_CACHE_DIR")
-        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("ktstr")))
-        .or_else(|| var("HOME").map(|h| h.join(".cache/ktstr")))
-        .ok_or(VmError::NoCacheDir)
+    crate::sys::cache_root().ok_or(VmError::NoCacheDir)
 }
 
 impl InitramfsCache {
@@ -293,25 +283,5 @@ mod tests {
     fn hex_is_lowercase_and_padded() {
         assert_eq!(hex(&[0x00, 0x0f, 0xab, 0xff]), "000fabff");
         assert_eq!(hex(&[]), "");
-    }
-
-    #[test]
-    fn cache_dir_resolution_order() {
-        let cases = [
-            ([Some("/k"), Some("/x"), Some("/h")], Some("/k")),
-            ([Some(""), Some("/x"), Some("/h")], Some("/x/ktstr")),
-            ([None, None, Some("/h")], Some("/h/.cache/ktstr")),
-            ([None, Some(""), Some("")], None),
-        ];
-        for (values, want) in cases {
-            let lookup = |name: &str| {
-                let index = ["KTSTR_CACHE_DIR", "XDG_CACHE_HOME", "HOME"]
-                    .iter()
-                    .position(|k| *k == name)?;
-                values[index].map(OsString::from)
-            };
-            let got = cache_dir_from(lookup).ok();
-            assert_eq!(got, want.map(PathBuf::from), "{values:?}");
-        }
     }
 }

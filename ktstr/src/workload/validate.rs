@@ -200,12 +200,19 @@ mod tests {
         }
     }
 
+    /// Asserts that each configuration fails validation with the error its case expects.
+    fn assert_each_rejected(cases: Vec<(WorkloadConfig, Expected)>) {
+        for (c, is_expected) in cases {
+            match c.validate() {
+                Err(e) => assert!(is_expected(&e), "{c:?} gave the wrong error: {e}"),
+                Ok(()) => panic!("{c:?} passed validation"),
+            }
+        }
+    }
+
     #[test]
-    fn invalid_configurations_fail_with_their_variant() {
-        let ms = Duration::from_millis(5);
-        let empty = CpuSet::new();
-        let pool = CpuSet::from_range(0..2);
-        let cases: Vec<(WorkloadConfig, Expected)> = vec![
+    fn worker_counts_the_work_cannot_run_fail() {
+        assert_each_rejected(vec![
             (config(WorkType::SpinWait, 0), |e| {
                 matches!(e, WorkloadError::ZeroWorkers)
             }),
@@ -227,118 +234,84 @@ mod tests {
             (config(WorkType::mutex_contention(3, 1, 1), 4), |e| {
                 matches!(e, WorkloadError::GroupSize { .. })
             }),
+        ]);
+    }
+
+    #[test]
+    fn priorities_and_nice_values_out_of_range_fail() {
+        let spin = config(WorkType::SpinWait, 1);
+        assert_each_rejected(vec![
+            (spin.clone().sched_policy(SchedPolicy::Fifo(0)), |e| {
+                matches!(e, WorkloadError::RtPriority { priority: 0, .. })
+            }),
             (
-                config(WorkType::SpinWait, 1).sched_policy(SchedPolicy::Fifo(0)),
-                |e| matches!(e, WorkloadError::RtPriority { priority: 0, .. }),
-            ),
-            (
-                config(WorkType::SpinWait, 1).sched_policy(SchedPolicy::RoundRobin(100)),
+                spin.clone().sched_policy(SchedPolicy::RoundRobin(100)),
                 |e| matches!(e, WorkloadError::RtPriority { priority: 100, .. }),
             ),
-            (config(WorkType::SpinWait, 1).nice(20), |e| {
+            (spin.clone().nice(20), |e| {
                 matches!(e, WorkloadError::Nice { nice: 20 })
             }),
-            (config(WorkType::SpinWait, 1).nice(-21), |e| {
+            (spin.nice(-21), |e| {
                 matches!(e, WorkloadError::Nice { nice: -21 })
             }),
-            (config(WorkType::bursty(0, 10), 1), |e| {
-                matches!(
-                    e,
-                    WorkloadError::ZeroParameter {
-                        param: "burst_ms",
-                        ..
-                    }
-                )
-            }),
-            (config(WorkType::cache_pressure(32, 0), 1), |e| {
-                matches!(
-                    e,
-                    WorkloadError::ZeroParameter {
-                        param: "stride",
-                        ..
-                    }
-                )
-            }),
-            (config(WorkType::cache_yield(0, 64), 1), |e| {
-                matches!(
-                    e,
-                    WorkloadError::ZeroParameter {
-                        param: "size_kb",
-                        ..
-                    }
-                )
-            }),
+        ]);
+    }
+
+    #[test]
+    fn a_zero_parameter_fails_naming_the_parameter() {
+        let cases = [
+            (WorkType::bursty(0, 10), 1, "burst_ms"),
+            (WorkType::cache_pressure(32, 0), 1, "stride"),
+            (WorkType::cache_yield(0, 64), 1, "size_kb"),
+            (WorkType::futex_fan_out(0, 1), 1, "fan_out"),
+            (WorkType::pipe_io(0), 2, "burst_iters"),
+            (WorkType::page_fault_churn(4, 0, 1), 1, "touches_per_cycle"),
+        ];
+        for (wt, workers, want) in cases {
+            let c = config(wt, workers);
+            match c.validate() {
+                Err(WorkloadError::ZeroParameter { param, .. }) => assert_eq!(param, want, "{c:?}"),
+                other => panic!("{c:?} gave {other:?}, not ZeroParameter {{ param: {want:?} }}"),
+            }
+        }
+    }
+
+    #[test]
+    fn work_that_cannot_be_done_as_described_fails() {
+        let ms = Duration::from_millis(5);
+        let zero_phase = WorkType::sequence(Phase::Spin(ms), vec![Phase::Sleep(Duration::ZERO)]);
+        assert_each_rejected(vec![
             (config(WorkType::cache_pressure(1, 2048), 1), |e| {
                 matches!(e, WorkloadError::StrideTooLarge { .. })
-            }),
-            (config(WorkType::futex_fan_out(0, 1), 1), |e| {
-                matches!(
-                    e,
-                    WorkloadError::ZeroParameter {
-                        param: "fan_out",
-                        ..
-                    }
-                )
-            }),
-            (config(WorkType::pipe_io(0), 2), |e| {
-                matches!(
-                    e,
-                    WorkloadError::ZeroParameter {
-                        param: "burst_iters",
-                        ..
-                    }
-                )
-            }),
-            (config(WorkType::page_fault_churn(4, 0, 1), 1), |e| {
-                matches!(
-                    e,
-                    WorkloadError::ZeroParameter {
-                        param: "touches_per_cycle",
-                        ..
-                    }
-                )
             }),
             (config(WorkType::mutex_contention(1, 1, 1), 1), |e| {
                 matches!(e, WorkloadError::TooFewContenders { contenders: 1 })
             }),
+            (config(zero_phase, 1), |e| {
+                matches!(e, WorkloadError::ZeroPhase { index: 1 })
+            }),
+        ]);
+    }
+
+    #[test]
+    fn an_affinity_that_cannot_be_met_fails() {
+        let spin = config(WorkType::SpinWait, 1);
+        let random = |from, count| spin.clone().affinity(AffinityMode::Random { from, count });
+        let pool = CpuSet::from_range(0..2);
+        assert_each_rejected(vec![
             (
-                config(
-                    WorkType::sequence(Phase::Spin(ms), vec![Phase::Sleep(Duration::ZERO)]),
-                    1,
-                ),
-                |e| matches!(e, WorkloadError::ZeroPhase { index: 1 }),
-            ),
-            (
-                config(WorkType::SpinWait, 1).affinity(AffinityMode::Fixed(empty.clone())),
+                spin.clone().affinity(AffinityMode::Fixed(CpuSet::new())),
                 |e| matches!(e, WorkloadError::EmptyAffinity { mode: "Fixed" }),
             ),
-            (
-                config(WorkType::SpinWait, 1).affinity(AffinityMode::Random {
-                    from: empty,
-                    count: 1,
-                }),
-                |e| matches!(e, WorkloadError::EmptyAffinity { mode: "Random" }),
-            ),
-            (
-                config(WorkType::SpinWait, 1).affinity(AffinityMode::Random {
-                    from: pool.clone(),
-                    count: 0,
-                }),
-                |e| matches!(e, WorkloadError::RandomCount { count: 0, pool: 2 }),
-            ),
-            (
-                config(WorkType::SpinWait, 1).affinity(AffinityMode::Random {
-                    from: pool,
-                    count: 3,
-                }),
-                |e| matches!(e, WorkloadError::RandomCount { count: 3, pool: 2 }),
-            ),
-        ];
-        for (c, is_expected) in cases {
-            match c.validate() {
-                Err(e) => assert!(is_expected(&e), "{c:?} gave the wrong error: {e}"),
-                Ok(()) => panic!("{c:?} passed validation"),
-            }
-        }
+            (random(CpuSet::new(), 1), |e| {
+                matches!(e, WorkloadError::EmptyAffinity { mode: "Random" })
+            }),
+            (random(pool.clone(), 0), |e| {
+                matches!(e, WorkloadError::RandomCount { count: 0, pool: 2 })
+            }),
+            (random(pool, 3), |e| {
+                matches!(e, WorkloadError::RandomCount { count: 3, pool: 2 })
+            }),
+        ]);
     }
 }

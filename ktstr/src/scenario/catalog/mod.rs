@@ -5,8 +5,8 @@ mod cpuset;
 mod dynamic;
 mod stress;
 
-use crate::assert::{Assert, AssertResult};
-use crate::scenario::Ctx;
+use crate::assert::Assert;
+use crate::scenario::{Ctx, ScenarioFn};
 
 pub use basic::{
     affinity_pinned, mixed_workloads, oversubscribed, sched_policies, steady, steady_llc,
@@ -14,9 +14,6 @@ pub use basic::{
 pub use cpuset::{cpuset_apply, cpuset_clear, cpuset_resize, cpuset_swap};
 pub use dynamic::{affinity_change, cgroup_add, cgroup_remove, nested_steady, nested_task_move};
 pub use stress::{cgroup_rapid_churn, cpuset_flip_race, host_contention, workload_variety};
-
-/// A scenario function: the same signature as a test.
-pub type ScenarioFn = fn(&Ctx) -> anyhow::Result<AssertResult>;
 
 /// A named entry of the catalog.
 #[derive(Clone, Copy)]
