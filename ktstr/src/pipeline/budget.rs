@@ -169,7 +169,9 @@ pub fn measured_walls(runs_dir: &Path) -> HashMap<String, Duration> {
         else {
             continue;
         };
-        let wall_ms = record.outcome.timings.wall_ms;
+        // What the trial costs by itself: its wall less the time it waited for host CPUs other VMs held.
+        let timings = record.outcome.timings;
+        let wall_ms = timings.wall_ms.saturating_sub(timings.start_wait_ms);
         let seen = newest
             .entry(record.outcome.trial.name)
             .or_insert((modified, Duration::ZERO));
