@@ -8,7 +8,7 @@ pub use crate::outcome::OutcomeKind;
 pub use crate::scenario::{
     execute_defs, execute_scenario, execute_scenario_with, execute_steps, execute_steps_with,
     AffinityIntent, Backdrop, CgroupDef, CpusetSpec, Ctx, HoldSpec, Op, ScenarioError, Setup, Step,
-    Work,
+    WithOps, Work,
 };
 pub use crate::sched::{FlagDecl, Scheduler, Sysctl, TopologyConstraints};
 pub use crate::topology::{CpuSet, TestTopology, Topology};

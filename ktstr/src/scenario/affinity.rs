@@ -125,15 +125,7 @@ fn smt_pair(pool: &CpuSet, topo: &TestTopology) -> Result<AffinityMode, Affinity
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::topology::Topology;
-
-    fn topo(spec: &str) -> TestTopology {
-        TestTopology::from_topology(&spec.parse::<Topology>().unwrap())
-    }
-
-    fn cpus(text: &str) -> CpuSet {
-        CpuSet::parse(text).unwrap()
-    }
+    use crate::topology::test_support::{cpus, topo};
 
     #[test]
     fn resolves_each_intent() {

@@ -37,17 +37,13 @@ impl Backdrop {
         self
     }
 
-    pub fn push_op(mut self, op: Op) -> Self {
-        self.ops.push(op);
-        self
-    }
-
-    pub fn extend_ops(mut self, ops: impl IntoIterator<Item = Op>) -> Self {
-        self.ops.extend(ops);
-        self
-    }
-
     pub fn is_empty(&self) -> bool {
         self.cgroups.is_empty() && self.ops.is_empty()
+    }
+}
+
+impl super::WithOps for Backdrop {
+    fn ops_mut(&mut self) -> &mut Vec<Op> {
+        &mut self.ops
     }
 }

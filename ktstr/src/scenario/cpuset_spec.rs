@@ -210,15 +210,7 @@ fn partition(usable: &[usize], index: usize, of: usize, frac: f64) -> CpuSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::topology::Topology;
-
-    fn topo(spec: &str) -> TestTopology {
-        TestTopology::from_topology(&spec.parse::<Topology>().unwrap())
-    }
-
-    fn cpus(text: &str) -> CpuSet {
-        CpuSet::parse(text).unwrap()
-    }
+    use crate::topology::test_support::{cpus, topo};
 
     #[test]
     fn resolves_against_topology() {

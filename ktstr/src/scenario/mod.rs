@@ -22,5 +22,5 @@ pub use error::{ScenarioError, Scope};
 pub use executor::{
     execute_defs, execute_scenario, execute_scenario_with, execute_steps, execute_steps_with,
 };
-pub use op::Op;
+pub use op::{Op, WithOps};
 pub use step::{HoldError, HoldSpec, Setup, Step};

@@ -133,3 +133,20 @@ impl Op {
         }
     }
 }
+
+/// Builders that carry a list of ops (`Step`, `Backdrop`): append one or several.
+pub trait WithOps: Sized {
+    fn ops_mut(&mut self) -> &mut Vec<Op>;
+
+    /// Appends one op.
+    fn push_op(mut self, op: Op) -> Self {
+        self.ops_mut().push(op);
+        self
+    }
+
+    /// Appends ops.
+    fn extend_ops(mut self, ops: impl IntoIterator<Item = Op>) -> Self {
+        self.ops_mut().extend(ops);
+        self
+    }
+}

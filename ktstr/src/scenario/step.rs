@@ -118,16 +118,10 @@ impl Step {
         self.ops = ops;
         self
     }
+}
 
-    /// Appends one op.
-    pub fn push_op(mut self, op: Op) -> Self {
-        self.ops.push(op);
-        self
-    }
-
-    /// Appends ops.
-    pub fn extend_ops(mut self, ops: impl IntoIterator<Item = Op>) -> Self {
-        self.ops.extend(ops);
-        self
+impl super::WithOps for Step {
+    fn ops_mut(&mut self) -> &mut Vec<Op> {
+        &mut self.ops
     }
 }

@@ -29,3 +29,17 @@ pub use cpuset::{format_cpu_list, parse_cpu_list, CpuSet};
 pub use error::TopologyError;
 pub use spec::Topology;
 pub use test_topology::{LlcInfo, TestTopology};
+
+/// Shorthands for unit tests: a synthetic topology from its shape, a CPU set from its list.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::{CpuSet, TestTopology, Topology};
+
+    pub(crate) fn topo(spec: &str) -> TestTopology {
+        TestTopology::from_topology(&spec.parse::<Topology>().unwrap())
+    }
+
+    pub(crate) fn cpus(text: &str) -> CpuSet {
+        CpuSet::parse(text).unwrap()
+    }
+}

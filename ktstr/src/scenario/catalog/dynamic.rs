@@ -3,7 +3,7 @@
 use crate::assert::AssertResult;
 use crate::scenario::{
     execute_scenario, execute_scenario_with, AffinityIntent, Backdrop, CgroupDef, Ctx, HoldSpec,
-    Op, Step,
+    Op, Step, WithOps,
 };
 
 const HALF: HoldSpec = HoldSpec::Frac(0.5);

@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::assert::AssertResult;
 use crate::scenario::{
     execute_scenario, execute_scenario_with, Backdrop, CgroupDef, CpusetSpec, Ctx, HoldSpec, Op,
-    Step, Work,
+    Step, WithOps, Work,
 };
 use crate::workload::WorkType;
 
