@@ -106,5 +106,9 @@ fn a_host_run_prints_one_json_object_per_verdict_and_nothing_else() {
         &[("KTSTR_RUNS_DIR", runs.path().to_str().unwrap())],
         "[.test, .host, (.stats.cgroups | length > 0)]",
     );
-    assert_eq!(out, "[\"steady\",true,true]\n[\"nested_steady\",true,true]");
+    // Host runs are named as host_only trials are: `<scenario>/host`.
+    assert_eq!(
+        out,
+        "[\"steady/host\",true,true]\n[\"nested_steady/host\",true,true]"
+    );
 }
