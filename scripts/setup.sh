@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential flex bison bc libelf-dev libssl-dev dwarves cpio
   clang-19 llvm-19 lld-19 libclang1-19 zlib1g-dev linux-source-6.12 qemu-system-x86 busybox-static
-  pkg-config jq
+  pkg-config jq tmux
 )
 
 missing=()

@@ -50,6 +50,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Boot the cached kernel with a topology (and a scheduler) and get a busybox shell in the guest on this
+    /// terminal; `exit` powers it off. Ctrl-C goes to the guest.
+    Shell(ShellArgs),
     /// Read run records back: list runs, show one, compare two.
     #[command(subcommand)]
     Stats(StatsCommand),
@@ -228,6 +231,38 @@ mod tests {
             Command::Kernel(KernelCommand::Clean { keep: 2 })
         ));
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    /// VM topology, as NUMA nodes, LLCs, cores per LLC and threads per core.
+    #[arg(long, value_name = "XnYlZcWt", default_value = "1n2l2c1t")]
+    pub topology: ktstr::topology::Topology,
+    /// Scheduler to start before the shell (a name or path, as for `run --scheduler`); none keeps the
+    /// kernel's own.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub scheduler: Option<String>,
+    /// An argument for the scheduler (repeatable).
+    #[arg(
+        long = "sched-arg",
+        value_name = "ARG",
+        allow_hyphen_values = true,
+        requires = "scheduler"
+    )]
+    pub sched_args: Vec<String>,
+    /// Run this one command with `sh -c` instead of an interactive shell; its exit status is ktstr's.
+    #[arg(long, value_name = "CMD")]
+    pub exec: Option<String>,
+    /// A host file to carry into the guest at the same absolute path, programs with their shared
+    /// libraries (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub include: Vec<std::path::PathBuf>,
+    /// Guest memory in MB (default: sized from the vCPUs and the initramfs).
+    #[arg(long, value_name = "MB")]
+    pub memory_mb: Option<u32>,
+    /// Flavor of the cached kernel to boot (default: $KTSTR_KERNEL_FLAVOR, else `default`).
+    #[arg(long, value_name = "FLAVOR")]
+    pub kernel_flavor: Option<ktstr::kernel::KernelFlavor>,
 }
 
 #[derive(Debug, Args)]

@@ -61,7 +61,8 @@ fn harness(error: &HarnessError) -> i32 {
         HarnessError::Kernel(e) => kernel(e),
         HarnessError::Vm(e) => vm(e),
         HarnessError::Scheduler(e) => scheduler(e),
-        HarnessError::BadTest { .. } => BAD_INPUT,
+        HarnessError::BadTest { .. } | HarnessError::ShellInclude { .. } => BAD_INPUT,
+        HarnessError::ShellEnded(_) => ENVIRONMENT,
         HarnessError::CurrentExe(_) => ENVIRONMENT,
     }
 }

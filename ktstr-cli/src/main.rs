@@ -9,6 +9,7 @@ mod kernel_cmd;
 mod progress;
 mod run_cmd;
 mod scheduler_cmd;
+mod shell_cmd;
 mod stats_cmd;
 mod topo_cmd;
 
@@ -39,6 +40,10 @@ fn main() {
         Command::Cache { command } => cache_cmd::run(command),
         Command::Cleanup => cache_cmd::cleanup(),
         Command::Stats(command) => stats_cmd::run(command),
+        Command::Shell(args) => match shell_cmd::run(args) {
+            Ok(code) => std::process::exit(code),
+            Err(error) => Err(error),
+        },
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "ktstr", &mut std::io::stdout());
             Ok(())

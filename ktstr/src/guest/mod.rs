@@ -3,9 +3,11 @@
 
 mod kmsg_stream;
 mod link;
+mod shell;
 mod system;
 mod test_process;
 mod trial;
 
+pub use shell::ShellSpec;
 pub(crate) use system::children_of;
 pub use trial::run_guest;

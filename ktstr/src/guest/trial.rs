@@ -29,6 +29,15 @@ pub fn run_guest(find: &dyn Fn(&str) -> Option<ScenarioFn>) -> ! {
         }
     };
     link.send(GuestMessage::Started);
+    if let Some(shell) = KernelCmdline::from_proc().ok().and_then(|c| c.shell()) {
+        match shell {
+            Ok(spec) => super::shell::run_shell(&spec, &link),
+            Err(e) => {
+                eprintln!("ktstr guest: the shell request on the kernel command line: {e}");
+                system::power_off();
+            }
+        }
+    }
     kmsg_stream::start(link.clone());
     for line in mount_failures {
         link.send(GuestMessage::Log { line });

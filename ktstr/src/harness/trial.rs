@@ -31,6 +31,10 @@ pub enum HarnessError {
     CurrentExe(std::io::Error),
     #[error("test {test:?}: {reason}")]
     BadTest { test: String, reason: String },
+    #[error("--include {}: {reason}; name a readable file with a UTF-8 path", .path.display())]
+    ShellInclude { path: PathBuf, reason: String },
+    #[error("{0}")]
+    ShellEnded(String),
 }
 
 /// Time a guest gets from QEMU start to its first message.
@@ -264,15 +268,7 @@ fn prepare(test: &VmTest) -> Result<(Prepared, TrialDir), HarnessError> {
         kernel,
         scheduler_binary,
     } = check(test)?;
-    let exe = std::env::current_exe().map_err(HarnessError::CurrentExe)?;
-    let init = match crate::vm::lean_init_enabled()? {
-        true => crate::vm::lean_copy(&exe, &crate::vm::ktstr_cache_dir()?.join("lean"))?,
-        false => exe,
-    };
-    let mut initramfs = InitramfsSpec::new(init).busybox(HOST_BUSYBOX);
-    if let (Some(located), Some(guest)) = (&scheduler_binary, test.scheduler.guest_path()) {
-        initramfs = initramfs.binary(located.path.clone(), &guest);
-    }
+    let initramfs = guest_initramfs(&test.scheduler, scheduler_binary.as_ref())?;
     let base = InitramfsCache::from_env()?.base(&initramfs)?;
     let dir = TrialDir::new()?;
     let cmdline = kernel_cmdline(test, &spec)?;
@@ -298,6 +294,24 @@ fn prepare(test: &VmTest) -> Result<(Prepared, TrialDir), HarnessError> {
         _initramfs: base,
     };
     Ok((prepared, dir))
+}
+
+/// The guest's initramfs: this binary as `/init` (its lean copy when enabled), busybox, and the
+/// scheduler's binary where the guest runs it.
+pub(crate) fn guest_initramfs(
+    scheduler: &crate::sched::Scheduler,
+    binary: Option<&LocatedBinary>,
+) -> Result<InitramfsSpec, HarnessError> {
+    let exe = std::env::current_exe().map_err(HarnessError::CurrentExe)?;
+    let init = match crate::vm::lean_init_enabled()? {
+        true => crate::vm::lean_copy(&exe, &crate::vm::ktstr_cache_dir()?.join("lean"))?,
+        false => exe,
+    };
+    let initramfs = InitramfsSpec::new(init).busybox(HOST_BUSYBOX);
+    Ok(match (binary, scheduler.guest_path()) {
+        (Some(located), Some(guest)) => initramfs.binary(located.path.clone(), &guest),
+        _ => initramfs,
+    })
 }
 
 /// Starts QEMU, listens to the guest until it finishes or the deadline passes, and collects QEMU's

@@ -18,6 +18,8 @@ pub const MAX_CMDLINE_LEN: usize = 2047;
 
 /// The key carrying the trial spec: base64url (no padding) of its JSON.
 pub const TRIAL_KEY: &str = "ktstr.trial";
+/// The kernel command line key of a `ktstr shell` guest's request.
+pub const SHELL_KEY: &str = "ktstr.shell";
 
 /// One `key` or `key=value` parameter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,8 +82,17 @@ impl KernelCmdline {
 
     /// Appends `ktstr.trial=<base64url of the JSON of trial>`.
     pub fn with_trial(self, trial: &impl Serialize) -> Result<KernelCmdline, VmError> {
-        let json = serde_json::to_vec(trial).map_err(VmError::TrialEncode)?;
-        self.arg(TRIAL_KEY, URL_SAFE_NO_PAD.encode(json))
+        self.with_json(TRIAL_KEY, trial)
+    }
+
+    /// Appends `ktstr.shell=<base64url of the JSON of shell>`: the guest runs a shell, not a trial.
+    pub fn with_shell(self, shell: &impl Serialize) -> Result<KernelCmdline, VmError> {
+        self.with_json(SHELL_KEY, shell)
+    }
+
+    fn with_json(self, key: &str, value: &impl Serialize) -> Result<KernelCmdline, VmError> {
+        let json = serde_json::to_vec(value).map_err(VmError::TrialEncode)?;
+        self.arg(key, URL_SAFE_NO_PAD.encode(json))
     }
 
     fn push(mut self, param: Param) -> Result<KernelCmdline, VmError> {
@@ -112,13 +123,17 @@ impl KernelCmdline {
 
     /// Decodes the trial that `with_trial` put on the command line.
     pub fn trial<T: DeserializeOwned>(&self) -> Result<T, VmError> {
-        let encoded = self
-            .get(TRIAL_KEY)
-            .ok_or(VmError::CmdlineMissingKey { key: TRIAL_KEY })?;
-        let decode_error = |reason: String| VmError::TrialDecode {
-            key: TRIAL_KEY,
-            reason,
-        };
+        self.json(TRIAL_KEY)
+    }
+
+    /// Decodes the shell that `with_shell` put on the command line; `None` when there is none.
+    pub fn shell<T: DeserializeOwned>(&self) -> Option<Result<T, VmError>> {
+        self.get(SHELL_KEY).map(|_| self.json(SHELL_KEY))
+    }
+
+    fn json<T: DeserializeOwned>(&self, key: &'static str) -> Result<T, VmError> {
+        let encoded = self.get(key).ok_or(VmError::CmdlineMissingKey { key })?;
+        let decode_error = |reason: String| VmError::TrialDecode { key, reason };
         let json = URL_SAFE_NO_PAD
             .decode(encoded)
             .map_err(|e| decode_error(format!("not base64url: {e}")))?;
@@ -411,6 +426,16 @@ mod tests {
         let parsed = KernelCmdline::parse(&format!("{cmdline}\n")).expect("parses");
         assert_eq!(parsed, cmdline);
         assert_eq!(parsed.trial::<Trial>().expect("decodes"), trial);
+    }
+
+    #[test]
+    fn a_shell_request_travels_under_its_own_key() {
+        let shell = vec!["sh".to_string(), "-c".to_string()];
+        let cmdline = KernelCmdline::base().with_shell(&shell).expect("fits");
+        let parsed = KernelCmdline::parse(&cmdline.to_string()).expect("parses");
+        assert_eq!(parsed.shell::<Vec<String>>().unwrap().unwrap(), shell);
+        assert!(parsed.trial::<Vec<String>>().is_err());
+        assert!(KernelCmdline::base().shell::<Vec<String>>().is_none());
     }
 
     #[test]

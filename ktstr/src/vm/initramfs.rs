@@ -32,6 +32,8 @@ const GUEST_LIB_DIR: &str = "/lib/x86_64-linux-gnu";
 pub struct InitramfsSpec {
     init: PathBuf,
     binaries: Vec<(PathBuf, String)>,
+    /// Files carried as they are (programs with their libraries, anything else by its bytes and mode).
+    included: Vec<(PathBuf, String)>,
     busybox: PathBuf,
 }
 
@@ -50,6 +52,7 @@ impl InitramfsSpec {
         InitramfsSpec {
             init: init.into(),
             binaries: Vec::new(),
+            included: Vec::new(),
             busybox: PathBuf::from(HOST_BUSYBOX),
         }
     }
@@ -57,6 +60,13 @@ impl InitramfsSpec {
     /// Adds the host file `host` at `guest_path`, with its libraries.
     pub fn binary(mut self, host: impl Into<PathBuf>, guest_path: &str) -> InitramfsSpec {
         self.binaries.push((host.into(), guest_path.to_string()));
+        self
+    }
+
+    /// Adds the host file `host` at `guest_path`: an ELF program with its libraries, any other file with
+    /// its bytes and permissions.
+    pub fn include(mut self, host: impl Into<PathBuf>, guest_path: &str) -> InitramfsSpec {
+        self.included.push((host.into(), guest_path.to_string()));
         self
     }
 
@@ -97,6 +107,21 @@ impl InitramfsSpec {
                 },
                 &origin,
             )?;
+        }
+        for (host, guest) in &self.included {
+            let contents = read_file(host)?;
+            let mode = match contents.starts_with(b"\x7fELF") {
+                true => {
+                    super::elf::ElfDeps::parse(host, &contents)?;
+                    elf_roots.push(host.clone());
+                    0o755
+                }
+                false => std::fs::metadata(host).map_or(0o644, |m| {
+                    std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777
+                }),
+            };
+            let origin = host.display().to_string();
+            archive.add(guest, Entry::File { contents, mode }, &origin)?;
         }
         add_closure(&mut archive, &search.closure(&elf_roots)?)?;
         for applet in BUSYBOX_APPLETS {

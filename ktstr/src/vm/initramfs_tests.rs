@@ -179,3 +179,26 @@ fn trial_files_follow_the_base_archive() {
         write_trial_initramfs(&dir.path().join("absent"), &extras, &dest).expect_err("no base");
     assert!(matches!(err, VmError::Io { .. }), "{err:?}");
 }
+
+#[test]
+fn included_files_keep_bytes_and_mode_and_programs_bring_their_libraries() {
+    let dir = tempfile::tempdir().unwrap();
+    let note = dir.path().join("note");
+    std::fs::write(&note, "carried\n").unwrap();
+    std::fs::set_permissions(&note, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
+    let spec = InitramfsSpec::new("/bin/true")
+        .include(&note, "/data/note")
+        .include("/bin/ls", "/bin/ls-host");
+    let archive = spec.to_archive(&host_search()).expect("archive");
+    match archive.get("/data/note") {
+        Some(Entry::File { contents, mode }) => {
+            assert_eq!((&contents[..], *mode), (&b"carried\n"[..], 0o640))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(kind(&archive, "/bin/ls-host"), "file");
+    assert_eq!(
+        kind(&archive, "/lib/x86_64-linux-gnu/libselinux.so.1"),
+        "file"
+    );
+}

@@ -25,7 +25,7 @@ pub use accel::{decide, Accel, ACCEL_ENV};
 pub use capacity::{check_capacity, check_capacity_on, vcpu_limit};
 pub use channel::{ChannelEvent, ChannelReader};
 pub use cleanup::{cleanup, CleanupReport};
-pub use cmdline::{KernelCmdline, Param, MAX_CMDLINE_LEN, TRIAL_KEY};
+pub use cmdline::{KernelCmdline, Param, MAX_CMDLINE_LEN, SHELL_KEY, TRIAL_KEY};
 pub use cpu_gate::{CpuGate, CpuTokens};
 pub use error::VmError;
 pub use guest_port::GuestChannel;

@@ -125,14 +125,14 @@ impl QemuProcess {
         let create = |path: std::path::PathBuf| {
             File::create(&path).map_err(|e| VmError::io("create", &path, e))
         };
-        let stdout = create(dir.qemu_stdout())?;
         let stderr = create(dir.qemu_stderr())?;
         let mut command = Command::new(program);
-        command
-            .args(qemu_argv(spec))
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr);
+        command.args(qemu_argv(spec)).stderr(stderr);
+        if !spec.is_on_terminal() {
+            command
+                .stdin(Stdio::null())
+                .stdout(create(dir.qemu_stdout())?);
+        }
         let child = ChildGuard::spawn(&mut command).map_err(|source| VmError::Spawn {
             program: program.to_string(),
             source,

@@ -32,7 +32,10 @@ pub fn qemu_argv(spec: &VmSpec) -> Vec<String> {
             &path(spec.initramfs()),
             &spec.cmdline().to_string(),
         ),
-        console_args(&path(spec.console_log())),
+        match spec.is_on_terminal() {
+            true => terminal_console_args(),
+            false => console_args(&path(spec.console_log())),
+        },
         channel_args(&path(spec.channel_socket())),
     ]
     .concat()
@@ -131,6 +134,16 @@ pub(crate) fn console_args(log: &str) -> Vec<String> {
         "-serial".into(),
         "chardev:ktstr-console".into(),
     ]
+}
+
+/// The first serial port on QEMU's stdin and stdout; Ctrl-C goes to the guest, not to QEMU.
+pub(crate) fn terminal_console_args() -> Vec<String> {
+    strings([
+        "-chardev",
+        "stdio,id=ktstr-console,signal=off",
+        "-serial",
+        "chardev:ktstr-console",
+    ])
 }
 
 /// A virtio-serial port named `ktstr.0` backed by a unix socket QEMU listens on without waiting for a client.

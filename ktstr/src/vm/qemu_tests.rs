@@ -176,3 +176,11 @@ fn cmdline_stays_one_argument_in_the_whole_line() {
     let append = argv.iter().position(|a| a == "-append").expect("-append");
     assert_eq!(argv[append + 1], "console=ttyS0 panic=-1 rdinit=/init");
 }
+
+#[test]
+fn a_terminal_console_is_stdio_with_ctrl_c_for_the_guest() {
+    assert_eq!(
+        terminal_console_args().join(" "),
+        "-chardev stdio,id=ktstr-console,signal=off -serial chardev:ktstr-console"
+    );
+}

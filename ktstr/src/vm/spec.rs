@@ -45,6 +45,8 @@ pub struct VmSpec {
     console_log: PathBuf,
     channel_socket: PathBuf,
     accel: Accel,
+    /// The guest's serial console is this process's terminal (`ktstr shell`), not a file.
+    terminal: bool,
 }
 
 impl VmSpec {
@@ -79,7 +81,19 @@ impl VmSpec {
             console_log: request.console_log,
             channel_socket: request.channel_socket,
             accel: request.accel,
+            terminal: false,
         })
+    }
+
+    /// The same VM with its serial console on this process's stdin and stdout, for a person or a
+    /// pipe to talk to; QEMU passes Ctrl-C to the guest.
+    pub fn on_terminal(mut self) -> VmSpec {
+        self.terminal = true;
+        self
+    }
+
+    pub fn is_on_terminal(&self) -> bool {
+        self.terminal
     }
 
     pub fn topology(&self) -> &Topology {
