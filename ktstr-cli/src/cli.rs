@@ -233,6 +233,19 @@ mod tests {
     }
 }
 
+/// Arguments passed to the scheduler.
+#[derive(Debug, Args)]
+pub struct SchedArgs {
+    /// An argument for the scheduler (repeatable).
+    #[arg(
+        long = "sched-arg",
+        value_name = "ARG",
+        allow_hyphen_values = true,
+        requires = "scheduler"
+    )]
+    pub args: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct ShellArgs {
     /// VM topology, as NUMA nodes, LLCs, cores per LLC and threads per core.
@@ -242,14 +255,8 @@ pub struct ShellArgs {
     /// kernel's own.
     #[arg(long, value_name = "NAME|PATH")]
     pub scheduler: Option<String>,
-    /// An argument for the scheduler (repeatable).
-    #[arg(
-        long = "sched-arg",
-        value_name = "ARG",
-        allow_hyphen_values = true,
-        requires = "scheduler"
-    )]
-    pub sched_args: Vec<String>,
+    #[command(flatten)]
+    pub sched_args: SchedArgs,
     /// Run this one command with `sh -c` instead of an interactive shell; its exit status is ktstr's.
     #[arg(long, value_name = "CMD")]
     pub exec: Option<String>,
@@ -298,14 +305,8 @@ pub struct RunArgs {
     /// Flavor of the cached kernel to boot (default: $KTSTR_KERNEL_FLAVOR, else `default`).
     #[arg(long, value_name = "FLAVOR", requires = "vm")]
     pub kernel_flavor: Option<ktstr::kernel::KernelFlavor>,
-    /// An argument for the scheduler (repeatable).
-    #[arg(
-        long = "sched-arg",
-        value_name = "ARG",
-        allow_hyphen_values = true,
-        requires = "scheduler"
-    )]
-    pub sched_args: Vec<String>,
+    #[command(flatten)]
+    pub sched_args: SchedArgs,
     /// The scheduler's flag profile: its flags joined with '+' (`ktstr scheduler flags NAME` lists them).
     #[arg(long, value_name = "FLAG+FLAG", requires = "scheduler")]
     pub profile: Option<String>,

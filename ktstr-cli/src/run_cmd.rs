@@ -204,9 +204,9 @@ fn scheduler_of(args: &RunArgs) -> Result<Scheduler> {
         Some(profile) => scheduler.with_profile(profile)?,
         None => scheduler,
     };
-    match args.sched_args.is_empty() {
+    match args.sched_args.args.is_empty() {
         true => Ok(scheduler),
-        false => Ok(scheduler.args(args.sched_args.iter().cloned())?),
+        false => Ok(scheduler.args(args.sched_args.args.iter().cloned())?),
     }
 }
 

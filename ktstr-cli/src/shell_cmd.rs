@@ -12,9 +12,9 @@ pub fn run(args: ShellArgs) -> Result<i32, CliError> {
         None => Scheduler::EEVDF,
         Some(name) => Scheduler::by_name(name)?,
     };
-    let scheduler = match args.sched_args.is_empty() {
+    let scheduler = match args.sched_args.args.is_empty() {
         true => scheduler,
-        false => scheduler.args(args.sched_args.iter().cloned())?,
+        false => scheduler.args(args.sched_args.args.iter().cloned())?,
     };
     let request = ShellRequest {
         topology: args.topology,

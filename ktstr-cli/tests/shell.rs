@@ -154,7 +154,7 @@ impl Drop for Pane {
 #[test]
 fn an_interactive_shell_answers_keys_takes_ctrl_c_and_exits() {
     let pane = Pane::start(&format!("ktstr-shell-{}", std::process::id()));
-    pane.wait_for("ktstr# ", 1);
+    pane.wait_for("ktstr#", 1);
     pane.keys(&["echo $((6 * 7))-answered", "Enter"]);
     pane.wait_for("42-answered", 1);
     pane.keys(&["sleep 600", "Enter"]);

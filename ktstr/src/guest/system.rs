@@ -17,12 +17,19 @@ const MOUNTS: &[(&str, &str, &str)] = &[
     ("debugfs", "/sys/kernel/debug", "debugfs"),
 ];
 
-/// Mounts every filesystem; returns a description of each that failed (debugfs is optional).
+/// Mounts every filesystem; returns a description of each that failed (debugfs is optional). A tmpfs
+/// mount point the initramfs already filled is left as it is.
 pub(crate) fn mount_all() -> Vec<String> {
     let mut failures = Vec::new();
     for (source, target, fstype) in MOUNTS {
         if let Err(e) = std::fs::create_dir_all(target) {
             failures.push(format!("mkdir {target}: {e}"));
+            continue;
+        }
+        // The root is already in memory: a tmpfs over files the initramfs carried there (`ktstr shell
+        // --include /tmp/...`) would only hide them.
+        let filled = std::fs::read_dir(target).is_ok_and(|mut d| d.next().is_some());
+        if *fstype == "tmpfs" && filled {
             continue;
         }
         let result = mount(

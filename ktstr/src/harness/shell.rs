@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::trial::{guest_initramfs, HarnessError};
+use super::trial::{guest_initramfs, vm_spec, HarnessError};
 use crate::guest::ShellSpec;
 use crate::kernel::{resolve_kernel_flavor, KernelFlavor};
 use crate::protocol::GuestMessage;
@@ -13,7 +13,7 @@ use crate::sched::Scheduler;
 use crate::topology::Topology;
 use crate::vm::{
     Accel, ChannelEvent, ChannelReader, InitramfsCache, KernelCmdline, QemuExit, QemuProcess,
-    TrialDir, VmRequest, VmSpec,
+    TrialDir,
 };
 
 /// What to boot and what to run in it.
@@ -50,16 +50,15 @@ pub fn run_shell(request: &ShellRequest) -> Result<i32, HarnessError> {
     };
     let cmdline = KernelCmdline::base().with_shell(&shell)?.flag("quiet")?;
     let dir = TrialDir::new()?;
-    let vm = VmSpec::new(VmRequest {
-        topology: request.topology,
-        memory_mb: request.memory_mb,
-        kernel: kernel.image().to_path_buf(),
-        initramfs: base.path.clone(),
+    let images = (&kernel, base.path.as_path());
+    let vm = vm_spec(
+        &dir,
+        request.topology,
+        request.memory_mb,
+        images,
         cmdline,
-        console_log: dir.console_log(),
-        channel_socket: dir.channel_socket(),
         accel,
-    })?
+    )?
     .on_terminal();
     let mut qemu = QemuProcess::spawn(&vm, dir)?;
     let reader = ChannelReader::spawn(vm.channel_socket(), Instant::now() + CONNECT)?;
@@ -91,6 +90,14 @@ fn guest_path(path: &std::path::Path) -> Result<String, HarnessError> {
     let absolute = std::fs::canonicalize(path).map_err(|e| bad(e.to_string()))?;
     if !absolute.is_file() {
         return Err(bad("not a file".into()));
+    }
+    if let Some(mount) = ["/proc", "/sys", "/dev"]
+        .iter()
+        .find(|m| absolute.starts_with(m))
+    {
+        return Err(bad(format!(
+            "the guest mounts its own {mount} over it; copy it elsewhere first"
+        )));
     }
     absolute
         .to_str()

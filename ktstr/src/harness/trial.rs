@@ -272,16 +272,14 @@ fn prepare(test: &VmTest) -> Result<(Prepared, TrialDir), HarnessError> {
     let base = InitramfsCache::from_env()?.base(&initramfs)?;
     let dir = TrialDir::new()?;
     let cmdline = kernel_cmdline(test, &spec)?;
-    let vm = VmSpec::new(VmRequest {
-        topology: test.vm_topology(),
-        memory_mb: test.memory_mb,
-        kernel: kernel.image().to_path_buf(),
-        initramfs: base.path.clone(),
+    let vm = vm_spec(
+        &dir,
+        test.vm_topology(),
+        test.memory_mb,
+        (&kernel, &base.path),
         cmdline,
-        console_log: dir.console_log(),
-        channel_socket: dir.channel_socket(),
         accel,
-    })?;
+    )?;
     let prepared = Prepared {
         started,
         accel,
@@ -294,6 +292,27 @@ fn prepare(test: &VmTest) -> Result<(Prepared, TrialDir), HarnessError> {
         _initramfs: base,
     };
     Ok((prepared, dir))
+}
+
+/// The VM of a guest booting `images` (kernel, initramfs), its console and channel in `dir`.
+pub(crate) fn vm_spec(
+    dir: &TrialDir,
+    topology: crate::topology::Topology,
+    memory_mb: Option<u32>,
+    images: (&crate::kernel::ResolvedKernel, &std::path::Path),
+    cmdline: KernelCmdline,
+    accel: Accel,
+) -> Result<VmSpec, VmError> {
+    VmSpec::new(VmRequest {
+        topology,
+        memory_mb,
+        kernel: images.0.image().to_path_buf(),
+        initramfs: images.1.to_path_buf(),
+        cmdline,
+        console_log: dir.console_log(),
+        channel_socket: dir.channel_socket(),
+        accel,
+    })
 }
 
 /// The guest's initramfs: this binary as `/init` (its lean copy when enabled), busybox, and the

@@ -108,21 +108,7 @@ impl InitramfsSpec {
                 &origin,
             )?;
         }
-        for (host, guest) in &self.included {
-            let contents = read_file(host)?;
-            let mode = match contents.starts_with(b"\x7fELF") {
-                true => {
-                    super::elf::ElfDeps::parse(host, &contents)?;
-                    elf_roots.push(host.clone());
-                    0o755
-                }
-                false => std::fs::metadata(host).map_or(0o644, |m| {
-                    std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777
-                }),
-            };
-            let origin = host.display().to_string();
-            archive.add(guest, Entry::File { contents, mode }, &origin)?;
-        }
+        self.add_included(&mut archive, &mut elf_roots)?;
         add_closure(&mut archive, &search.closure(&elf_roots)?)?;
         for applet in BUSYBOX_APPLETS {
             let link = Entry::Symlink {
@@ -148,6 +134,32 @@ impl InitramfsSpec {
             }
         }
         Ok(archive)
+    }
+}
+
+impl InitramfsSpec {
+    /// The included files: ELF programs become roots of the library closure, anything else keeps its mode.
+    fn add_included(
+        &self,
+        archive: &mut Archive,
+        elf_roots: &mut Vec<PathBuf>,
+    ) -> Result<(), VmError> {
+        for (host, guest) in &self.included {
+            let contents = read_file(host)?;
+            let mode = match contents.starts_with(b"\x7fELF") {
+                true => {
+                    super::elf::ElfDeps::parse(host, &contents)?;
+                    elf_roots.push(host.clone());
+                    0o755
+                }
+                false => std::fs::metadata(host).map_or(0o644, |m| {
+                    std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777
+                }),
+            };
+            let origin = host.display().to_string();
+            archive.add(guest, Entry::File { contents, mode }, &origin)?;
+        }
+        Ok(())
     }
 }
 
