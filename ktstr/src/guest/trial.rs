@@ -95,6 +95,9 @@ fn run_trial(spec: &TrialSpec, func: ScenarioFn, link: &Link) -> GuestReport {
     let Some(topo) = topo else {
         return report;
     };
+    // Wait for host CPUs before anything runs: a guest that waits is idle, with no scheduler attached
+    // whose timers and userspace would run on CPUs another guest is testing on.
+    link.await_start();
     let setup = std::iter::once(("kernel/sched_schedstats".to_string(), "1".to_string()))
         .chain(spec.sysctls.iter().cloned())
         .try_for_each(|(key, value)| system::sysctl(&key, &value));
@@ -118,7 +121,6 @@ fn run_trial(spec: &TrialSpec, func: ScenarioFn, link: &Link) -> GuestReport {
         .settle(Duration::from_millis(spec.settle_ms))
         .assert(spec.assert)
         .build();
-    link.await_start();
     link.send(GuestMessage::TestStarted);
     report.test = test_process::run_test(func, &ctx);
     link.send(GuestMessage::TestEnded);

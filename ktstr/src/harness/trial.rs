@@ -507,7 +507,7 @@ impl Observation {
         }
     }
 
-    /// The guest is ready to test: trade the boot's CPU for one per vCPU (waiting while other guests test
+    /// The guest has booted: trade the boot's CPU for one per vCPU (waiting while other guests test
     /// or boot), then let it start. A gate or channel failure is logged and the test starts anyway.
     fn start_test(&mut self, to: &Listening) {
         self.cpus = None;

@@ -141,7 +141,7 @@ pub struct Timings {
     pub prep_ms: u64,
     /// From QEMU start to the guest's first message.
     pub boot_ms: Option<u64>,
-    /// How long the guest, ready to test, waited for host CPUs other guests were busy on.
+    /// How long the booted guest waited for host CPUs other guests were busy on.
     pub start_wait_ms: u64,
     /// The whole trial.
     pub wall_ms: u64,

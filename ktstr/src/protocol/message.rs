@@ -21,8 +21,9 @@ pub enum GuestMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         diagnostic_output: Option<String>,
     },
-    /// Set-up is done and the scheduler, if any, attached: PID 1 waits for the host's `START_LINE` before
-    /// it calls the test function, so that the test runs on host CPUs no other guest is busy on.
+    /// The guest booted and saw its topology: PID 1 waits for the host's `START_LINE` before it sets up,
+    /// starts the scheduler and calls the test function, so that all of it runs on host CPUs no other guest
+    /// is busy on.
     AwaitingStart,
     /// PID 1 is about to call the test function.
     TestStarted,

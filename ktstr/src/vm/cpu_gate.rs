@@ -1,9 +1,10 @@
 //! The host's CPUs, shared by the VMs of every ktstr process on it. A TCG vCPU keeps a host thread busy,
 //! so a guest measuring its scheduler must not share its CPUs with another guest's busy phases. Each host
 //! CPU is a token — an exclusive `flock` on one file of a directory every process on the host uses — and
-//! a VM holds one token while it boots and its scheduler attaches (serial work, one busy thread), and one
-//! per vCPU (at most every token) while its test runs. So boots overlap with boots and with idle guests,
-//! never with a running test, and a test never shares a CPU with another test.
+//! a VM holds one token while its kernel boots (serial work, one busy thread), and one per vCPU (at most
+//! every token) from set-up and the scheduler's attach to the end of its test. A booted guest waits, idle,
+//! for its tokens. So boots overlap with boots and with idle guests, never with a running test, and a test
+//! never shares a CPU with another test.
 //!
 //! Deadlock-free: a booting VM holds one token and never waits while holding it; a test takes its tokens
 //! in index order, waiting only for the next one.
