@@ -35,8 +35,12 @@ pub fn run_host_test(test: &VmTest) -> Result<HostOutcome, String> {
         .settle(test.settle)
         .assert(assert)
         .build();
+    // The test's workers run on this host's CPUs: hold every CPU token, so no VM tests beside them.
+    let gate = crate::vm::CpuGate::host();
+    let cpus = gate.take(gate.tokens()).map_err(|e| e.to_string())?;
     let started = Instant::now();
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (test.func)(&ctx)));
+    drop(cpus);
     let (kind, reason, result) = classify(ran);
     let mut text = format!(
         "=== ktstr {}: {kind:?} (expected {:?})\nhost | cgroups: {} | {:.1} s\nreason: {reason}\n",

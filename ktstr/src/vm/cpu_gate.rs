@@ -4,7 +4,8 @@
 //! a VM holds one token while its kernel boots (serial work, one busy thread), and one per vCPU (at most
 //! every token) from set-up and the scheduler's attach to the end of its test. A booted guest waits, idle,
 //! for its tokens. So boots overlap with boots and with idle guests, never with a running test, and a test
-//! never shares a CPU with another test.
+//! never shares a CPU with another test. A `host_only` test, whose workers run on the host itself, holds
+//! every token while it runs.
 //!
 //! Deadlock-free: a booting VM holds one token and never waits while holding it; a test takes its tokens
 //! in index order, waiting only for the next one.
