@@ -321,8 +321,8 @@ pub struct RunArgs {
     /// With --budget: the seed that breaks ties (default: $KTSTR_BUDGET_SEED, else 0).
     #[arg(long, value_name = "N", requires = "budget")]
     pub seed: Option<u64>,
-    /// VMs at once (default: one per host CPU, at most one per 2 GiB of available memory); their tests
-    /// never share host CPUs, so the others boot while one tests.
+    /// VMs at once (default: one per two host CPUs, at most one per 2 GiB of available memory); their
+    /// tests never share host CPUs, so the others boot while one tests.
     #[arg(long, short = 'j', value_name = "J", requires = "vm")]
     pub jobs: Option<NonZeroUsize>,
     /// Run each scenario (or gauntlet variant) this many times; each run is a record of its own, for

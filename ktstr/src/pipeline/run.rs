@@ -258,9 +258,8 @@ impl Tally {
     }
 }
 
-/// VMs at once when not told: one per host CPU, at most one per 2 GiB of available memory. Their tests
-/// do not share CPUs: each VM's test waits for host CPUs no other guest is busy on (`vm::CpuGate`), so
-/// the VMs beyond the first boot while another tests.
+/// VMs at once when not told: one per two host CPUs, at most one per 2 GiB of available memory. Their
+/// tests never share CPUs (`vm::CpuGate`); more VMs (`--jobs`, `--test-threads`) boot while one tests.
 pub fn default_jobs() -> usize {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let available_mb = std::fs::read_to_string("/proc/meminfo")
@@ -272,7 +271,7 @@ pub fn default_jobs() -> usize {
                 .and_then(|kb| kb.parse::<usize>().ok())
         })
         .map_or(2048, |kb| kb / 1024);
-    cpus.min(available_mb / 2048).max(1)
+    (cpus / 2).min(available_mb / 2048).max(1)
 }
 
 #[cfg(test)]
